@@ -1,0 +1,519 @@
+/**
+ * The replay executor: (orchestration, past events, new events) → new history events, actions and
+ * the resulting state. Pure: no I/O, no clock (time is the episode's OrchestratorStarted
+ * timestamp), no randomness.
+ *
+ * Invariants kept here (numbers refer to DESIGN.md):
+ * 1. (inv. 4) Replaying a history gives exactly the recorded actions: every recorded action echo
+ *    (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated, EventSent) must match, by
+ *    sequence number, kind and name, an action the code produced; any difference fails the
+ *    instance with a NonDeterminismError naming the position, the recorded action and the new one.
+ * 2. A warm executor resumed with only the new events produces the same actions and results as a
+ *    cold one replaying the whole history (tested by a property test over random event orders).
+ * 3. (inv. 3) A completion for a task that already settled is ignored, never applied twice.
+ * 4. (inv. 5) External events that arrive before a wait are buffered in order, per name; events
+ *    that arrive while the instance is suspended are held until it resumes.
+ * 5. After the orchestration completes, the rest of the batch is not applied; on continue-as-new
+ *    its unconsumed external events are carried over (unless the code asked otherwise).
+ *
+ * Design note: the generator runs synchronously inside event handling. A durable call takes the
+ * next sequence number and records a pending action; a recorded echo removes it again. What is
+ * left pending when the batch is done is new work. Completion events settle tasks; after each
+ * event the executor resumes the generator while the task it awaits is settled.
+ *
+ * @module
+ */
+import type { Action, CompleteOrchestrationAction, SequencedAction } from "../actions.js";
+import { describeAction } from "../actions.js";
+import {
+  CorruptHistoryError,
+  InvalidOrchestrationError,
+  NonDeterminismError,
+  toFailureDetails,
+  type FailureDetails,
+} from "../errors.js";
+import {
+  newActionEvent,
+  newEvent,
+  type CompletionStatus,
+  type EventOf,
+  type EventRaisedEvent,
+  type EventType,
+  type HistoryEvent,
+} from "../history.js";
+import { deserialize, serialize, type Payload } from "../serde.js";
+import { CallTask, SequencedTask, TimerTask, type ExternalEventTask } from "./durable-tasks.js";
+import {
+  OrchestrationContextImpl,
+  silentLogger,
+  type ContextHost,
+  type ReplayLogger,
+} from "./orchestration-context.js";
+import { Task } from "./task.js";
+
+/** An orchestration as the executor runs it: a name and a (generator) function. */
+export interface OrchestrationDefinition {
+  readonly name: string;
+  readonly fn: (ctx: OrchestrationContextImpl, input: unknown) => unknown;
+}
+
+export interface ExecutorOptions {
+  /** Where `ctx.log` writes when not replaying (default: nowhere). */
+  readonly logger?: ReplayLogger | undefined;
+}
+
+/** The state of an execution after an episode. */
+export type ExecutionStatus = "Running" | "Suspended" | CompletionStatus;
+
+/** What one episode produced. */
+export interface ExecutionResult {
+  readonly status: ExecutionStatus;
+  /** New work, in order: sequenced actions, then CompleteOrchestration if the execution ended. */
+  readonly actions: readonly Action[];
+  /** Events to append to history: the new events applied, action echoes, ExecutionCompleted. */
+  readonly newHistory: readonly HistoryEvent[];
+  /** The output (Completed), the next input (ContinuedAsNew) or the reason (Terminated). */
+  readonly output?: Payload;
+  readonly failureDetails?: FailureDetails | undefined;
+  readonly customStatus?: Payload;
+  /** Timers canceled in this episode: their pending messages may be dropped. */
+  readonly canceledTimers: readonly number[];
+}
+
+type Handlers = { readonly [K in EventType]: (event: EventOf<K>) => void };
+type Resumption = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
+
+/** Events applied even while the instance is suspended. */
+const UNSUSPENDABLE = new Set<EventType>([
+  "OrchestratorStarted",
+  "OrchestratorCompleted",
+  "ExecutionResumed",
+  "ExecutionTerminated",
+  "ExecutionCompleted",
+  "TaskScheduled",
+  "TimerCreated",
+  "SubOrchestrationInstanceCreated",
+  "EventSent",
+  "GenericEvent",
+]);
+
+/**
+ * Runs one orchestration instance's executions against its history. Use `execute` once (cold
+ * start: past history + new events), then `resume` with only the new events of later episodes
+ * while the executor stays warm.
+ */
+export class OrchestrationExecutor implements ContextHost {
+  readonly orchestrationName: string;
+  readonly logger: ReplayLogger;
+  instanceId = "";
+  parentInstanceId: string | undefined;
+  executionId = "";
+  isReplaying = false;
+  currentTimestamp = new Date(0).toISOString();
+
+  private readonly ctx: OrchestrationContextImpl;
+  private generator: Iterator<unknown, unknown, unknown> | undefined;
+  private awaited: Task<unknown> | undefined;
+  private nextSequence = 0;
+  private readonly openTasks = new Map<number, SequencedTask<unknown>>();
+  private readonly pendingActions = new Map<number, SequencedAction>();
+  private readonly waiters = new Map<string, ExternalEventTask<unknown>[]>();
+  private readonly buffered: EventRaisedEvent[] = [];
+  private readonly held: HistoryEvent[] = [];
+  private suspended = false;
+  private continueAsNew: { input: Payload; preserve: boolean } | undefined;
+  private customStatus: Payload;
+  private completion: CompleteOrchestrationAction | undefined;
+  private completionCommitted = false;
+  private started = false;
+  private halted = false;
+  private canceledTimers: number[] = [];
+
+  private readonly handlers: Handlers = {
+    ExecutionStarted: (e) => this.onExecutionStarted(e),
+    ExecutionCompleted: (e) => {
+      this.completion = { type: "CompleteOrchestration", status: e.status, result: e.result, failureDetails: e.failureDetails };
+      this.completionCommitted = true;
+    },
+    ExecutionTerminated: (e) => this.complete({ status: "Terminated", result: e.reason }),
+    TaskScheduled: (e) => this.matchEcho(e, { type: "ScheduleTask", id: e.eventId, name: e.name }),
+    TaskCompleted: (e) => this.callTask(e, "activity")?.succeed(deserialize(e.result, `the result of task ${e.taskScheduledId}`)),
+    TaskFailed: (e) => this.callTask(e, "activity")?.failWith(e.failureDetails),
+    SubOrchestrationInstanceCreated: (e) =>
+      this.matchEcho(e, { type: "CreateSubOrchestration", id: e.eventId, name: e.name, instanceId: e.instanceId }),
+    SubOrchestrationInstanceCompleted: (e) =>
+      this.callTask(e, "subOrchestration")?.succeed(deserialize(e.result, `the output of sub-orchestration ${e.taskScheduledId}`)),
+    SubOrchestrationInstanceFailed: (e) => this.callTask(e, "subOrchestration")?.failWith(e.failureDetails),
+    TimerCreated: (e) => this.matchEcho(e, { type: "CreateTimer", id: e.eventId, fireAt: e.fireAt }),
+    TimerFired: (e) => this.onTimerFired(e),
+    OrchestratorStarted: (e) => {
+      this.currentTimestamp = e.timestamp;
+    },
+    OrchestratorCompleted: () => {},
+    EventSent: (e) => this.matchEcho(e, { type: "SendEvent", id: e.eventId, instanceId: e.instanceId, name: e.name }),
+    EventRaised: (e) => this.onEventRaised(e),
+    GenericEvent: () => {},
+    ExecutionSuspended: () => {
+      this.suspended = true;
+    },
+    ExecutionResumed: () => this.onResumed(),
+    // A rewind rewrites history before the instance runs again; the marker itself changes nothing.
+    ExecutionRewound: () => {},
+  };
+
+  constructor(
+    private readonly definition: OrchestrationDefinition,
+    options: ExecutorOptions = {},
+  ) {
+    this.orchestrationName = definition.name;
+    this.logger = options.logger ?? silentLogger;
+    this.ctx = new OrchestrationContextImpl(this);
+  }
+
+  /** True once the execution has ended (completed, failed, terminated or continued as new). */
+  get isDone(): boolean {
+    return this.completion !== undefined;
+  }
+
+  /** Cold start: replays `pastEvents`, then applies `newEvents`. Call once per executor. */
+  execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): ExecutionResult {
+    if (this.started) throw new Error("OrchestrationExecutor.execute() runs once; call resume() with new events after it.");
+    this.started = true;
+    this.isReplaying = true;
+    for (const event of pastEvents) {
+      if (this.completionCommitted) break;
+      this.apply(event);
+    }
+    this.isReplaying = false;
+    return this.runEpisode(newEvents);
+  }
+
+  /** Warm resume: applies only the new events of the next episode. */
+  resume(newEvents: readonly HistoryEvent[]): ExecutionResult {
+    if (!this.started) throw new Error("OrchestrationExecutor.resume() needs a prior execute().");
+    return this.runEpisode(newEvents);
+  }
+
+  private runEpisode(newEvents: readonly HistoryEvent[]): ExecutionResult {
+    this.canceledTimers = [];
+    const applied: HistoryEvent[] = [];
+    let index = 0;
+    for (; index < newEvents.length && this.completion === undefined; index++) {
+      const event = newEvents[index]!;
+      applied.push(event);
+      this.apply(event);
+    }
+    return this.result(applied, newEvents.slice(index));
+  }
+
+  private apply(event: HistoryEvent): void {
+    if (this.halted || this.completionCommitted) return;
+    try {
+      if (this.suspended && !UNSUSPENDABLE.has(event.type)) {
+        this.held.push(event);
+        return;
+      }
+      (this.handlers[event.type] as (e: HistoryEvent) => void)(event);
+      this.drive();
+    } catch (error) {
+      this.failHard(error);
+    }
+  }
+
+  private result(applied: HistoryEvent[], rest: readonly HistoryEvent[]): ExecutionResult {
+    const actions: Action[] = [];
+    const echoes: HistoryEvent[] = [];
+    const completion = this.completion;
+    if (!this.completionCommitted) {
+      for (const action of this.pendingActions.values()) {
+        actions.push(action);
+        echoes.push(this.echo(action));
+      }
+      this.pendingActions.clear();
+      if (completion !== undefined) {
+        const final = completion.status === "ContinuedAsNew" ? { ...completion, carryoverEvents: this.carryover(rest) } : completion;
+        actions.push(final);
+        echoes.push(
+          newEvent("ExecutionCompleted", this.currentTimestamp, {
+            status: final.status,
+            result: final.result,
+            failureDetails: final.failureDetails,
+          }),
+        );
+        this.completionCommitted = true;
+      }
+    }
+    const status: ExecutionStatus = completion?.status ?? (this.suspended ? "Suspended" : "Running");
+    return {
+      status,
+      actions,
+      newHistory: echoes.length === 0 ? applied : applied.concat(echoes),
+      output: completion?.result,
+      failureDetails: completion?.failureDetails,
+      customStatus: this.customStatus,
+      canceledTimers: this.canceledTimers,
+    };
+  }
+
+  private carryover(rest: readonly HistoryEvent[]): HistoryEvent[] {
+    if (!this.continueAsNew?.preserve) return [];
+    const raised = (e: HistoryEvent): e is EventRaisedEvent => e.type === "EventRaised";
+    return [...this.buffered, ...this.held.filter(raised), ...rest.filter(raised)];
+  }
+
+  private echo(action: SequencedAction): HistoryEvent {
+    const at = this.currentTimestamp;
+    switch (action.type) {
+      case "ScheduleTask":
+        return newActionEvent("TaskScheduled", action.id, at, { name: action.name, version: action.version, input: action.input });
+      case "CreateTimer":
+        return newActionEvent("TimerCreated", action.id, at, { fireAt: action.fireAt });
+      case "CreateSubOrchestration":
+        return newActionEvent("SubOrchestrationInstanceCreated", action.id, at, {
+          name: action.name,
+          instanceId: action.instanceId,
+          version: action.version,
+          input: action.input,
+        });
+      case "SendEvent":
+        return newActionEvent("EventSent", action.id, at, { instanceId: action.instanceId, name: action.name, input: action.data });
+    }
+  }
+
+  // ---- event handlers -------------------------------------------------------------------------
+
+  private onExecutionStarted(e: EventOf<"ExecutionStarted">): void {
+    if (this.generator !== undefined) {
+      throw new CorruptHistoryError(`History of instance '${e.instanceId}' has a second ExecutionStarted event.`);
+    }
+    this.instanceId = e.instanceId;
+    this.executionId = e.executionId;
+    this.parentInstanceId = e.parent?.instanceId;
+    let produced: unknown;
+    try {
+      produced = this.definition.fn(this.ctx, deserialize(e.input, "the orchestration input"));
+    } catch (error) {
+      this.complete({ status: "Failed", failureDetails: toFailureDetails(error) });
+      return;
+    }
+    if (isThenable(produced)) {
+      throw new InvalidOrchestrationError(
+        `Orchestration '${this.orchestrationName}' returned a Promise: orchestrations must be generator functions ` +
+          `(function* (ctx, input) { … }) that yield tasks, not async functions.`,
+      );
+    }
+    if (!isIterator(produced)) {
+      this.finish(produced);
+      return;
+    }
+    this.generator = produced;
+    this.step({ ok: true, value: undefined });
+  }
+
+  private matchEcho(recorded: HistoryEvent & { eventId: number }, expected: SequencedAction): void {
+    const produced = this.pendingActions.get(recorded.eventId);
+    const same =
+      produced !== undefined &&
+      produced.type === expected.type &&
+      (!("name" in expected) || (produced as { name: string }).name.toLowerCase() === expected.name.toLowerCase());
+    if (!same) {
+      throw new NonDeterminismError({
+        instanceId: this.instanceId,
+        orchestrationName: this.orchestrationName,
+        position: recorded.eventId,
+        recorded: describeAction(expected),
+        produced: produced === undefined ? "nothing" : describeAction(produced),
+      });
+    }
+    this.pendingActions.delete(recorded.eventId);
+  }
+
+  /** The open call task a completion event answers; undefined for a duplicate completion. */
+  private callTask(
+    e: EventOf<"TaskCompleted" | "TaskFailed" | "SubOrchestrationInstanceCompleted" | "SubOrchestrationInstanceFailed">,
+    kind: "activity" | "subOrchestration",
+  ): CallTask<unknown> | undefined {
+    const task = this.takeOpenTask(e.taskScheduledId, e.type);
+    if (task === undefined) return undefined;
+    if (!(task instanceof CallTask) || task.kind !== kind) {
+      throw this.completionMismatch(e.taskScheduledId, e.type, describeAction(task.action));
+    }
+    return task;
+  }
+
+  private onTimerFired(e: EventOf<"TimerFired">): void {
+    const task = this.takeOpenTask(e.timerId, e.type);
+    if (task === undefined) return;
+    if (!(task instanceof TimerTask)) throw this.completionMismatch(e.timerId, e.type, describeAction(task.action));
+    task.fire();
+  }
+
+  private takeOpenTask(id: number, eventType: EventType): SequencedTask<unknown> | undefined {
+    const task = this.openTasks.get(id);
+    if (task === undefined) {
+      // A completion for a call this execution made and already settled is a duplicate: drop it.
+      if (Number.isInteger(id) && id >= 0 && id < this.nextSequence && !this.pendingActions.has(id)) return undefined;
+      throw this.completionMismatch(id, eventType, "nothing");
+    }
+    this.openTasks.delete(id);
+    return task;
+  }
+
+  private completionMismatch(id: number, eventType: EventType, produced: string): NonDeterminismError {
+    return new NonDeterminismError({
+      instanceId: this.instanceId,
+      orchestrationName: this.orchestrationName,
+      position: id,
+      recorded: `${eventType} answering call ${id}`,
+      produced,
+    });
+  }
+
+  private onEventRaised(e: EventRaisedEvent): void {
+    const queue = this.waiters.get(e.name.toLowerCase());
+    while (queue !== undefined && queue.length > 0) {
+      const waiter = queue.shift()!;
+      if (waiter.isCompleted) continue; // timed out earlier
+      waiter.deliver(deserialize(e.input, `the data of event '${e.name}'`));
+      return;
+    }
+    this.buffered.push(e);
+  }
+
+  private onResumed(): void {
+    this.suspended = false;
+    const held = this.held.splice(0);
+    for (const event of held) {
+      if (this.completion !== undefined) return;
+      (this.handlers[event.type] as (e: HistoryEvent) => void)(event);
+      this.drive();
+    }
+  }
+
+  // ---- driving the generator ------------------------------------------------------------------
+
+  private drive(): void {
+    while (this.completion === undefined && this.awaited?.isCompleted) {
+      const task = this.awaited;
+      this.awaited = undefined;
+      this.step(task.isFaulted ? { ok: false, error: task.error! } : { ok: true, value: task.result });
+    }
+  }
+
+  private step(resumption: Resumption): void {
+    const generator = this.generator!;
+    let next = resumption;
+    for (;;) {
+      let r: IteratorResult<unknown, unknown>;
+      try {
+        r = next.ok ? generator.next(next.value) : generator.throw!(next.error);
+      } catch (error) {
+        this.complete({ status: "Failed", failureDetails: toFailureDetails(error) });
+        return;
+      }
+      if (this.continueAsNew !== undefined) {
+        this.complete({ status: "ContinuedAsNew", result: this.continueAsNew.input });
+        return;
+      }
+      if (r.done) {
+        this.finish(r.value);
+        return;
+      }
+      const task = r.value;
+      if (!(task instanceof Task)) {
+        throw new InvalidOrchestrationError(
+          `Orchestration '${this.orchestrationName}' yielded ${describeValue(task)}; yield only tasks returned by ctx ` +
+            `(ctx.callActivity, ctx.createTimer, ctx.all, …). To await a task, write \`yield* task\` or \`yield task\`.`,
+        );
+      }
+      if (!task.isCompleted) {
+        this.awaited = task;
+        return;
+      }
+      next = task.isFaulted ? { ok: false, error: task.error! } : { ok: true, value: task.result };
+    }
+  }
+
+  private finish(value: unknown): void {
+    let output: Payload;
+    try {
+      output = serialize(value, `the output of orchestration '${this.orchestrationName}'`);
+    } catch (error) {
+      this.complete({ status: "Failed", failureDetails: toFailureDetails(error) });
+      return;
+    }
+    this.complete({ status: "Completed", result: output });
+  }
+
+  private complete(fields: { status: CompletionStatus; result?: Payload; failureDetails?: FailureDetails }): void {
+    if (this.completion !== undefined) return;
+    this.completion = { type: "CompleteOrchestration", ...fields };
+    this.awaited = undefined;
+  }
+
+  private failHard(error: unknown): void {
+    // The code cannot go on from a state that contradicts its history: drop the generator and its work.
+    if (this.halted) return;
+    this.halted = true;
+    this.pendingActions.clear();
+    this.generator = undefined;
+    this.awaited = undefined;
+    this.completion = undefined;
+    this.complete({ status: "Failed", failureDetails: toFailureDetails(error) });
+  }
+
+  // ---- ContextHost ----------------------------------------------------------------------------
+
+  schedule<T extends SequencedTask<unknown>>(build: (id: number) => { action: SequencedAction; task: T }): T {
+    const id = this.nextSequence++;
+    const { action, task } = build(id);
+    this.pendingActions.set(id, action);
+    if (action.type !== "SendEvent") this.openTasks.set(id, task);
+    return task;
+  }
+
+  waitForEvent(task: ExternalEventTask<unknown>): void {
+    const key = task.name.toLowerCase();
+    const index = this.buffered.findIndex((e) => e.name.toLowerCase() === key);
+    if (index >= 0) {
+      const [event] = this.buffered.splice(index, 1);
+      task.deliver(deserialize(event!.input, `the data of event '${event!.name}'`));
+      return;
+    }
+    let queue = this.waiters.get(key);
+    if (queue === undefined) this.waiters.set(key, (queue = []));
+    queue.push(task);
+  }
+
+  timerCanceled(timer: TimerTask): void {
+    if (!this.isReplaying) this.canceledTimers.push(timer.id);
+  }
+
+  requestContinueAsNew(input: Payload, preserveUnprocessedEvents: boolean): void {
+    this.continueAsNew = { input, preserve: preserveUnprocessedEvents };
+  }
+
+  setCustomStatus(status: Payload): void {
+    this.customStatus = status;
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return typeof (value as { then?: unknown } | null)?.then === "function";
+}
+
+function isIterator(value: unknown): value is Iterator<unknown, unknown, unknown> {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof (value as { next?: unknown }).next === "function" &&
+    typeof (value as { throw?: unknown }).throw === "function"
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
+  return `a ${typeof value} (${String(value).slice(0, 40)})`;
+}

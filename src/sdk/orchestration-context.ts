@@ -57,6 +57,8 @@ export interface OrchestrationContext {
   createTimer(fireAt: Date): TimerTask;
   /** A durable timer firing `delayMs` milliseconds after the current episode time. */
   createTimer(delayMs: number): TimerTask;
+  /** A durable timer from a value that may be either form. */
+  createTimer(fireAtOrDelayMs: Date | number): TimerTask;
 
   /** Waits for an external event; with `timeoutMs`, fails with EventTimeoutError when time runs out. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -1,0 +1,386 @@
+/**
+ * The Store port: everything the runtime needs from durable storage, as one interface. Each
+ * adapter (sqlite/, postgres/, …) implements it and passes the conformance suite; the runtime
+ * is handed a Store and never imports an adapter.
+ *
+ * The model: an instance row per orchestration instance (entities later share the shape with
+ * another `kind`); an inbox of messages per instance (each a history event, visible from a
+ * given time — timers are messages visible at their fire time); the history of the instance's
+ * current execution; and a queue of activity tasks.
+ *
+ * Invariants every adapter keeps (numbers refer to DESIGN.md):
+ * 1. (inv. 1) A commit is atomic: history, consumed messages, outbox, tasks, children and the
+ *    instance row move together or not at all.
+ * 2. (inv. 2) Commits are fenced: a work item's commit or abandon whose lock token no longer
+ *    holds (expired and taken by another worker, or the instance was purged) changes nothing
+ *    and throws LeaseLostError.
+ * 3. (inv. 3) An activity task is deleted by the same transaction that delivers its result,
+ *    fenced by the task's lock token, so a result is applied at most once.
+ * 4. (inv. 5) A message is never handed out before its `visibleAt`; the visible messages of an
+ *    instance are handed out in the order they were written.
+ * 5. (inv. 6) Leases expire: a crashed holder's instance and tasks are handed out again after
+ *    `leaseMs`.
+ *
+ * Time: every adapter reads "now" from one clock (its `clock` option, real time by default),
+ * and passes it to steppers, so that tests can drive timers with a controllable clock.
+ *
+ * @module
+ */
+import type { FailureDetails } from "../core/errors.js";
+import type { ExecutionStartedEvent, HistoryEvent, ParentInstance } from "../core/history.js";
+import type { Payload } from "../core/serde.js";
+
+/** Runtime statuses, as in Durable Functions. One spelling per value, in code and in SQL. */
+export const RuntimeStatus = Object.freeze({
+  Pending: "Pending",
+  Running: "Running",
+  Suspended: "Suspended",
+  Completed: "Completed",
+  Failed: "Failed",
+  Terminated: "Terminated",
+  ContinuedAsNew: "ContinuedAsNew",
+  Canceled: "Canceled",
+} as const);
+export type RuntimeStatus = (typeof RuntimeStatus)[keyof typeof RuntimeStatus];
+
+/** Statuses in which an instance will not run again unless rewound or restarted. */
+export const TERMINAL_STATUSES: readonly RuntimeStatus[] = Object.freeze(["Completed", "Failed", "Terminated", "Canceled"]);
+
+/** True for Completed, Failed, Terminated and Canceled. */
+export function isTerminal(status: RuntimeStatus): boolean {
+  return status === "Completed" || status === "Failed" || status === "Terminated" || status === "Canceled";
+}
+
+/** The kinds of instance a store holds. Entities (a later kind) share the inbox model. */
+export type InstanceKind = "orchestration";
+
+/** An instance's row: what status queries read. Timestamps are ISO-8601 UTC strings. */
+export interface InstanceRecord {
+  readonly instanceId: string;
+  readonly kind: InstanceKind;
+  readonly name: string;
+  readonly version?: string | undefined;
+  /** The current execution (a new one per continue-as-new). */
+  readonly executionId: string;
+  readonly status: RuntimeStatus;
+  readonly input?: Payload;
+  readonly output?: Payload;
+  readonly customStatus?: Payload;
+  readonly failureDetails?: FailureDetails | undefined;
+  readonly createdAt: string;
+  readonly lastUpdatedAt: string;
+  readonly completedAt?: string | undefined;
+  readonly scheduledStartAt?: string | undefined;
+  readonly parent?: ParentInstance | undefined;
+}
+
+/** A message in an instance's inbox. */
+export interface InboxMessage {
+  /** Opaque, unique, increasing in write order. `INLINE_MESSAGE_ID` for a message that was never stored. */
+  readonly id: string;
+  readonly instanceId: string;
+  /** The execution the message is for; undefined when it is for whichever execution is current. */
+  readonly executionId?: string | undefined;
+  readonly event: HistoryEvent;
+  readonly visibleAt: string;
+}
+
+/** The id of a message handed to a stepper without being stored (an activity result on the fast path). */
+export const INLINE_MESSAGE_ID = "inline";
+
+/** A message to write to an instance's inbox. */
+export interface NewMessage {
+  readonly instanceId: string;
+  readonly executionId?: string | undefined;
+  readonly event: HistoryEvent;
+  /** Not handed out before this time (ISO-8601); default now. */
+  readonly visibleAt?: string | undefined;
+}
+
+/** What to do when `createInstance` finds the id taken. */
+export type IdReusePolicy =
+  /** Refuse with InstanceExistsError whatever the existing instance's status. */
+  | "never"
+  /** Replace an instance in a terminal status (its history and messages are deleted); refuse otherwise. */
+  | "ifTerminal";
+
+/** A new instance: its row, and the ExecutionStarted message that will run it. */
+export interface CreateInstanceRequest {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly version?: string | undefined;
+  readonly executionId: string;
+  readonly input?: Payload;
+  readonly parent?: ParentInstance | undefined;
+  /** When set, the instance stays Pending and its start message is invisible until then. */
+  readonly scheduledStartAt?: string | undefined;
+  readonly startEvent: ExecutionStartedEvent;
+  readonly reuse: IdReusePolicy;
+}
+
+/** A leased orchestration instance and its visible messages. */
+export interface OrchestrationWorkItem {
+  readonly instance: InstanceRecord;
+  readonly messages: readonly InboxMessage[];
+  readonly lockToken: string;
+  readonly lockedUntil: string;
+}
+
+/** An activity task to enqueue. With `lease`, it is enqueued already leased to that worker. */
+export interface NewActivityTask {
+  readonly instanceId: string;
+  readonly executionId: string;
+  /** The sequence number of the ScheduleTask action. */
+  readonly taskId: number;
+  readonly name: string;
+  readonly input?: Payload;
+  readonly lease?: { readonly workerId: string; readonly leaseMs: number } | undefined;
+}
+
+/** A leased activity task. */
+export interface ActivityWorkItem {
+  readonly id: string;
+  readonly instanceId: string;
+  readonly executionId: string;
+  readonly taskId: number;
+  readonly name: string;
+  readonly input?: Payload;
+  readonly lockToken: string;
+  readonly lockedUntil: string;
+  /** How many times the task was handed out, this time included. */
+  readonly dequeueCount: number;
+}
+
+/** The outcome of an activity: a result (possibly absent) or a failure. */
+export type ActivityOutcome =
+  | { readonly ok: true; readonly result?: Payload }
+  | { readonly ok: false; readonly failureDetails: FailureDetails };
+
+/** Everything one orchestration episode changes, applied in one transaction. */
+export interface OrchestrationCommit {
+  /** The execution whose history `history` extends. */
+  readonly executionId: string;
+  /** Events appended to that execution's history, in order. */
+  readonly history: readonly HistoryEvent[];
+  /** Inbox messages consumed by this episode (ids of the work item's messages). */
+  readonly consumedMessageIds: readonly string[];
+  /** New values of the instance row. `undefined` for a field means "unchanged", except as noted. */
+  readonly status: RuntimeStatus;
+  readonly output?: Payload;
+  readonly failureDetails?: FailureDetails | undefined;
+  /** The custom status after the episode (absent clears it). */
+  readonly customStatus?: Payload;
+  readonly tasks: readonly NewActivityTask[];
+  /** Messages to this or other instances: timers (with visibleAt), events, results for a parent. */
+  readonly messages: readonly NewMessage[];
+  /** Sub-orchestrations to create. A child id that is taken by a running instance is not replaced. */
+  readonly children: readonly CreateInstanceRequest[];
+  /** Timers of this execution canceled by the episode: their pending messages are deleted. */
+  readonly canceledTimerIds: readonly number[];
+  /**
+   * Continue-as-new: the execution's history is deleted, the instance gets `executionId`, stays
+   * Running, and `startMessages` (ExecutionStarted, then carried-over events) go to its inbox.
+   */
+  readonly continueAsNew?:
+    | { readonly executionId: string; readonly input?: Payload; readonly startMessages: readonly HistoryEvent[] }
+    | undefined;
+}
+
+/** What a commit returns: the tasks it enqueued already leased to the committing worker. */
+export interface CommitResult {
+  readonly leasedTasks: readonly ActivityWorkItem[];
+}
+
+/** Work handed to a stepper, inside the store's transaction. */
+export interface StepInput {
+  readonly instance: InstanceRecord;
+  /** Visible messages in write order; may include one with id INLINE_MESSAGE_ID. */
+  readonly messages: readonly InboxMessage[];
+  /** The current execution's history, or undefined when the stepper said it runs warm. */
+  readonly history: readonly HistoryEvent[] | undefined;
+  /** The store's "now" (ISO-8601): the timestamp of the episode's OrchestratorStarted. */
+  readonly now: string;
+}
+
+/**
+ * Runs one orchestration episode inside a store transaction. Synchronous on purpose: it runs
+ * while the adapter holds the instance, and must not wait on I/O.
+ */
+export interface OrchestrationStepper {
+  /** True when the caller holds a warm executor for this execution, so no history need be read. */
+  isWarm(instanceId: string, executionId: string): boolean;
+  /** Returns the commit, or undefined to leave the instance and its messages as they are. */
+  step(work: StepInput): OrchestrationCommit | undefined;
+}
+
+/** Options of the lease calls. */
+export interface LeaseOptions {
+  readonly workerId: string;
+  readonly leaseMs: number;
+}
+
+/** Filter of queries and bulk purges. All conditions must hold. */
+export interface InstanceFilter {
+  readonly statuses?: readonly RuntimeStatus[] | undefined;
+  /** Created at or after (ISO-8601). */
+  readonly createdFrom?: string | undefined;
+  /** Created at or before (ISO-8601). */
+  readonly createdTo?: string | undefined;
+  readonly instanceIdPrefix?: string | undefined;
+  readonly name?: string | undefined;
+  readonly parentInstanceId?: string | undefined;
+}
+
+export interface QueryOptions extends InstanceFilter {
+  /** Rows per page (1–1000, default 100). */
+  readonly pageSize?: number | undefined;
+  /** The token a previous page returned. */
+  readonly continuationToken?: string | undefined;
+}
+
+export interface InstancePage {
+  readonly instances: readonly InstanceRecord[];
+  /** Present when more rows follow. */
+  readonly continuationToken?: string | undefined;
+}
+
+export interface HistoryPageOptions {
+  /** Events after this sequence number (exclusive); default from the start. */
+  readonly after?: number | undefined;
+  /** Events per page (default: all). */
+  readonly pageSize?: number | undefined;
+}
+
+export interface HistoryPage {
+  readonly events: readonly HistoryEvent[];
+  /** Pass as `after` for the next page; absent on the last page. */
+  readonly next?: number | undefined;
+}
+
+/** Rewinding a failed instance: its new history and the work to run again. */
+export interface RewindRequest {
+  readonly instanceId: string;
+  /** The execution being rewound; the call fails with InvalidInstanceStateError if it is not the current one. */
+  readonly executionId: string;
+  readonly history: readonly HistoryEvent[];
+  readonly tasks: readonly NewActivityTask[];
+  readonly messages: readonly NewMessage[];
+}
+
+/** Notifications a store emits when something happens (in-process; across processes where the adapter can). */
+export type StoreEvent =
+  | { readonly kind: "work" }
+  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus };
+
+/** Durable storage for Perdure. Every method is atomic. */
+export interface Store {
+  /** A short name for logs and benchmarks ("sqlite", "postgres"). */
+  readonly name: string;
+  /** The durability setting in force, stated beside benchmark figures (e.g. "WAL+FULL"). */
+  readonly durability: string;
+  /** The store's clock: milliseconds since the epoch. */
+  now(): number;
+
+  /**
+   * Creates an instance row and puts its ExecutionStarted message in its inbox.
+   * @throws InstanceExistsError when the id is taken and `reuse` does not allow replacing it.
+   */
+  createInstance(request: CreateInstanceRequest): Promise<void>;
+
+  /**
+   * Writes messages to existing instances' inboxes, in order.
+   * @throws InstanceNotFoundError when an addressed instance does not exist (nothing is written).
+   */
+  sendMessages(messages: readonly NewMessage[]): Promise<void>;
+
+  /**
+   * Leases the next instance that has visible messages and no live lease, with those messages.
+   * Returns undefined when there is none.
+   */
+  leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined>;
+
+  /**
+   * Applies an episode and releases the lease.
+   * @throws LeaseLostError when the item's lock token no longer holds; nothing is changed.
+   */
+  commitOrchestration(item: OrchestrationWorkItem, commit: OrchestrationCommit): Promise<CommitResult>;
+
+  /**
+   * Releases the lease without consuming messages; they are handed out again after `delayMs`.
+   * @throws LeaseLostError when the lock token no longer holds.
+   */
+  abandonOrchestration(item: OrchestrationWorkItem, delayMs?: number): Promise<void>;
+
+  /**
+   * Extends an orchestration lease.
+   * @throws LeaseLostError when the lock token no longer holds.
+   */
+  renewOrchestrationLease(item: OrchestrationWorkItem, leaseMs: number): Promise<OrchestrationWorkItem>;
+
+  /**
+   * Takes the next instance with visible messages and no live lease, runs `stepper` on it and
+   * applies its commit, in one transaction — the lease is the transaction itself. Returns
+   * undefined when no instance was ready (or the stepper returned undefined).
+   */
+  stepOrchestration(stepper: OrchestrationStepper, options: LeaseOptions): Promise<CommitResult | undefined>;
+
+  /** Leases up to `max` visible activity tasks that have no live lease. */
+  leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]>;
+
+  /**
+   * Deletes a leased task and delivers its outcome. With a stepper, when the orchestration has no
+   * live lease, the outcome is applied by running the stepper on the instance in the same
+   * transaction (one commit per step); otherwise it goes to the instance's inbox.
+   * @throws LeaseLostError when the task's lock token no longer holds; nothing is changed.
+   */
+  completeActivity(
+    item: ActivityWorkItem,
+    outcome: ActivityOutcome,
+    stepper?: OrchestrationStepper,
+  ): Promise<CommitResult | undefined>;
+
+  /**
+   * Releases a task's lease; it is handed out again after `delayMs`.
+   * @throws LeaseLostError when the lock token no longer holds.
+   */
+  abandonActivity(item: ActivityWorkItem, delayMs?: number): Promise<void>;
+
+  /**
+   * Extends a task's lease (for long activities).
+   * @throws LeaseLostError when the lock token no longer holds.
+   */
+  renewActivityLease(item: ActivityWorkItem, leaseMs: number): Promise<ActivityWorkItem>;
+
+  /** The instance row, or undefined. */
+  getInstance(instanceId: string): Promise<InstanceRecord | undefined>;
+
+  /** The current execution's history, in order, by pages. Empty for an unknown instance. */
+  getHistory(instanceId: string, options?: HistoryPageOptions): Promise<HistoryPage>;
+
+  /** Instances matching the filter, newest first by creation time, by pages. */
+  queryInstances(options: QueryOptions): Promise<InstancePage>;
+
+  /**
+   * Deletes a terminal instance with its history, messages and tasks. Returns 1, or 0 when absent.
+   * @throws InvalidInstanceStateError when the instance is not in a terminal status.
+   */
+  purgeInstance(instanceId: string): Promise<number>;
+
+  /** Deletes up to `limit` terminal instances matching the filter; returns how many. Call again while it returns `limit`. */
+  purgeInstances(filter: InstanceFilter, limit?: number): Promise<number>;
+
+  /**
+   * Replaces a failed instance's history, sets it Running, enqueues the work to run again.
+   * @throws InstanceNotFoundError, InvalidInstanceStateError (not Failed, or another execution).
+   */
+  rewind(request: RewindRequest): Promise<void>;
+
+  /** The earliest time at which a message or task becomes visible or a lease expires, if any is in the future. */
+  nextWakeUp(): Promise<number | undefined>;
+
+  /** Listens to store events; returns the function that stops listening. */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+
+  /** Releases connections and files. The store is unusable afterwards. */
+  close(): Promise<void>;
+}

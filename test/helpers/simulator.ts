@@ -25,18 +25,27 @@ export class Simulator {
     private readonly mode: "warm" | "cold" = "warm",
     instanceId = "sim-1",
     start = new Date("2026-01-01T00:00:00.000Z"),
+    executionId?: string,
   ) {
-    this.h = new HistoryBuilder(instanceId, start);
+    this.h = new HistoryBuilder(instanceId, start, executionId);
   }
 
-  /** Runs the first episode: OrchestratorStarted + ExecutionStarted. */
-  start(input?: unknown): ExecutionResult {
-    return this.episode([this.h.executionStarted(this.name, input)]);
+  /**
+   * Runs the first episode: OrchestratorStarted + ExecutionStarted, then `carryover` (the events a
+   * continue-as-new carried over from the previous execution).
+   */
+  start(input?: unknown, ...carryover: HistoryEvent[]): ExecutionResult {
+    return this.episode([this.h.executionStarted(this.name, input), ...carryover]);
   }
 
   /** Runs an episode with these new events (an OrchestratorStarted is put in front). */
   deliver(...events: HistoryEvent[]): ExecutionResult {
     return this.episode(events);
+  }
+
+  /** Runs an episode with exactly these new events; the caller puts the OrchestratorStarted first. */
+  run(newEvents: readonly HistoryEvent[]): ExecutionResult {
+    return this.execute(newEvents);
   }
 
   /** The last episode's result. */
@@ -45,7 +54,10 @@ export class Simulator {
   }
 
   private episode(events: HistoryEvent[]): ExecutionResult {
-    const newEvents = [this.h.orchestratorStarted(), ...events];
+    return this.execute([this.h.orchestratorStarted(), ...events]);
+  }
+
+  private execute(newEvents: readonly HistoryEvent[]): ExecutionResult {
     const definition = this.app.getOrchestration(this.name);
     if (!definition) throw new Error(`no orchestration ${this.name}`);
     let result: ExecutionResult;
@@ -61,7 +73,7 @@ export class Simulator {
   }
 }
 
-/** Replays a whole history cold with no new events beyond one OrchestratorStarted. */
+/** Replays a whole history cold in a new executor, then applies `newEvents` (none by default). */
 export function replay(app: App, name: string, past: readonly HistoryEvent[], newEvents: readonly HistoryEvent[] = []): ExecutionResult {
   const definition = app.getOrchestration(name);
   if (!definition) throw new Error(`no orchestration ${name}`);

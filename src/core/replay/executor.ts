@@ -382,9 +382,10 @@ export class OrchestrationExecutor implements ContextHost {
 
   private onResumed(): void {
     this.suspended = false;
-    const held = this.held.splice(0);
-    for (const event of held) {
-      if (this.completion !== undefined) return;
+    // Take held events one at a time, so that a held suspension holds the rest again, and what is
+    // left when the execution ends stays held (continue-as-new carries its external events over).
+    while (this.held.length > 0 && !this.suspended && this.completion === undefined) {
+      const event = this.held.shift()!;
       (this.handlers[event.type] as (e: HistoryEvent) => void)(event);
       this.drive();
     }

@@ -26,8 +26,11 @@ export interface OrchestrationHandle<TIn, TOut> {
 
 /** The input type of a handle. */
 export type InputOf<H> = H extends ActivityHandle<infer I, unknown> | OrchestrationHandle<infer I, unknown> ? I : never;
-/** The output type of a handle. */
-export type OutputOf<H> = H extends ActivityHandle<unknown, infer O> | OrchestrationHandle<unknown, infer O> ? O : never;
+/**
+ * The output type of a handle. The input is matched with `never`: the input sits in a parameter
+ * position, so a handle of any input extends a handle of input `never`, and none extends `unknown`.
+ */
+export type OutputOf<H> = H extends ActivityHandle<never, infer O> | OrchestrationHandle<never, infer O> ? O : never;
 
 /**
  * The arguments after the function: the input is optional when the function takes none

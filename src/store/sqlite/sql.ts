@@ -1,0 +1,232 @@
+/**
+ * Every SQL statement of the SQLite adapter, as named constants or pure functions of their
+ * parameters. Statements bind named parameters (`:name`); the adapter prepares each text once.
+ *
+ * Conventions the statements rely on:
+ * 1. Timestamps are ISO-8601 UTC strings in one format (`Date.prototype.toISOString`), so that
+ *    comparing them as text compares them as times.
+ * 2. A lease is live while `locked_until > :now`; at `locked_until <= :now` it has expired.
+ * 3. Fenced writes carry the lock token in their `WHERE`; zero rows changed means the lease is lost.
+ * 4. A leased task's `visible_at` is its lease expiry, so "ready" is one range of the
+ *    `tasks_by_visible` index and in-flight tasks are not scanned by `leaseActivities`.
+ *
+ * @module
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Instances
+
+/** Columns of an instance row, as read by every statement that returns one. */
+const INSTANCE_COLUMNS = `instance_id, kind, name, version, execution_id, status, input, output, custom_status,
+  failure_details, created_at, last_updated_at, completed_at, scheduled_start_at, parent_instance_id,
+  parent_execution_id, parent_name, parent_task_id, lock_token, locked_by, locked_until`;
+
+export const SELECT_INSTANCE = `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE instance_id = :instanceId`;
+
+export const INSERT_INSTANCE = `INSERT INTO instances (instance_id, kind, name, version, execution_id, status, input,
+  created_at, last_updated_at, scheduled_start_at, parent_instance_id, parent_execution_id, parent_name, parent_task_id)
+VALUES (:instanceId, :kind, :name, :version, :executionId, :status, :input,
+  :now, :now, :scheduledStartAt, :parentInstanceId, :parentExecutionId, :parentName, :parentTaskId)`;
+
+/** Deleting the row deletes its messages, history and tasks (ON DELETE CASCADE). */
+export const DELETE_INSTANCE = `DELETE FROM instances WHERE instance_id = :instanceId`;
+
+/**
+ * The instance whose oldest visible message is the oldest of all, among instances without a live
+ * lease. Walks `messages_by_visible` from the oldest entry and stops at the first free instance.
+ */
+export const SELECT_NEXT_READY_INSTANCE = `SELECT m.instance_id AS instanceId
+FROM messages m JOIN instances i ON i.instance_id = m.instance_id
+WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
+ORDER BY m.visible_at, m.id
+LIMIT 1`;
+
+export const LOCK_INSTANCE = `UPDATE instances SET lock_token = :lockToken, locked_by = :workerId, locked_until = :lockedUntil
+WHERE instance_id = :instanceId`;
+
+/** Fenced: changes no row when the token no longer holds. */
+export const RELEASE_INSTANCE_LOCK = `UPDATE instances SET lock_token = NULL, locked_by = NULL, locked_until = NULL
+WHERE instance_id = :instanceId AND lock_token = :lockToken`;
+
+/** Fenced: changes no row when the token no longer holds. */
+export const RENEW_INSTANCE_LOCK = `UPDATE instances SET locked_until = :lockedUntil
+WHERE instance_id = :instanceId AND lock_token = :lockToken`;
+
+/**
+ * The row after an episode. A null `:output` / `:failureDetails` leaves the column unchanged; the
+ * custom status is always replaced; `completed_at` is set when the instance first becomes terminal.
+ * The lease is released.
+ */
+export const UPDATE_INSTANCE_AFTER_EPISODE = `UPDATE instances SET
+  status = :status,
+  output = COALESCE(:output, output),
+  failure_details = COALESCE(:failureDetails, failure_details),
+  custom_status = :customStatus,
+  last_updated_at = :now,
+  completed_at = CASE WHEN :isTerminal THEN COALESCE(completed_at, :now) ELSE NULL END,
+  lock_token = NULL, locked_by = NULL, locked_until = NULL
+WHERE instance_id = :instanceId`;
+
+/** Continue-as-new and rewind: a fresh run of the instance, output and failure cleared. */
+export const RESTART_INSTANCE = `UPDATE instances SET
+  execution_id = :executionId,
+  input = CASE WHEN :keepInput THEN input ELSE :input END,
+  status = :status,
+  output = NULL, failure_details = NULL, completed_at = NULL,
+  last_updated_at = :now,
+  lock_token = NULL, locked_by = NULL, locked_until = NULL
+WHERE instance_id = :instanceId`;
+
+export const SELECT_INSTANCE_EXISTS = `SELECT 1 AS found FROM instances WHERE instance_id = :instanceId`;
+
+// ---------------------------------------------------------------------------------------------
+// Messages
+
+/** Inserts only when the addressed instance exists; a message to a missing instance is dropped. */
+export const INSERT_MESSAGE = `INSERT INTO messages (instance_id, execution_id, event, visible_at, timer_id)
+SELECT :instanceId, :executionId, :event, :visibleAt, :timerId
+WHERE EXISTS (SELECT 1 FROM instances WHERE instance_id = :instanceId)`;
+
+/** An instance's visible messages in write order. */
+export const SELECT_VISIBLE_MESSAGES = `SELECT id, instance_id, execution_id, event, visible_at FROM messages
+WHERE instance_id = :instanceId AND visible_at <= :now
+ORDER BY id`;
+
+export const SELECT_HAS_VISIBLE_MESSAGE = `SELECT 1 AS found FROM messages
+WHERE instance_id = :instanceId AND visible_at <= :now LIMIT 1`;
+
+/** `:ids` is a JSON array of message ids. */
+export const DELETE_MESSAGES_BY_ID = `DELETE FROM messages
+WHERE instance_id = :instanceId AND id IN (SELECT value FROM json_each(:ids))`;
+
+/** `:timerIds` is a JSON array. Timers written without an execution id belong to whichever execution is current. */
+export const DELETE_TIMER_MESSAGES = `DELETE FROM messages
+WHERE instance_id = :instanceId AND timer_id IN (SELECT value FROM json_each(:timerIds))
+  AND (execution_id = :executionId OR execution_id IS NULL)`;
+
+/** Messages addressed to an execution that has ended can never be applied. */
+export const DELETE_EXECUTION_MESSAGES = `DELETE FROM messages WHERE instance_id = :instanceId AND execution_id = :executionId`;
+
+export const DELAY_VISIBLE_MESSAGES = `UPDATE messages SET visible_at = :visibleAt
+WHERE instance_id = :instanceId AND visible_at <= :now`;
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+export const SELECT_LAST_HISTORY_SEQ = `SELECT COALESCE(MAX(seq), 0) AS seq FROM history WHERE instance_id = :instanceId`;
+
+export const INSERT_HISTORY_EVENT = `INSERT INTO history (instance_id, seq, execution_id, event)
+VALUES (:instanceId, :seq, :executionId, :event)`;
+
+export const DELETE_HISTORY = `DELETE FROM history WHERE instance_id = :instanceId`;
+
+/** The whole history of the execution, for a stepper that runs cold. */
+export const SELECT_EXECUTION_HISTORY = `SELECT event FROM history
+WHERE instance_id = :instanceId AND execution_id = :executionId ORDER BY seq`;
+
+/** A page of the current execution's history; `:limit` -1 means no limit. */
+export const SELECT_HISTORY_PAGE = `SELECT h.seq, h.event FROM history h JOIN instances i
+  ON i.instance_id = h.instance_id AND i.execution_id = h.execution_id
+WHERE h.instance_id = :instanceId AND h.seq > :after
+ORDER BY h.seq
+LIMIT :limit`;
+
+// ---------------------------------------------------------------------------------------------
+// Activity tasks
+
+const TASK_COLUMNS = `id, instance_id, execution_id, task_id, name, input, lock_token, locked_until, dequeue_count`;
+
+export const INSERT_TASK = `INSERT INTO tasks (instance_id, execution_id, task_id, name, input, visible_at,
+  lock_token, locked_by, locked_until, dequeue_count)
+VALUES (:instanceId, :executionId, :taskId, :name, :input, :visibleAt,
+  :lockToken, :workerId, :lockedUntil, :dequeueCount)
+RETURNING ${TASK_COLUMNS}`;
+
+export const SELECT_READY_TASK_IDS = `SELECT id FROM tasks
+WHERE visible_at <= :now AND (locked_until IS NULL OR locked_until <= :now)
+ORDER BY visible_at, id
+LIMIT :max`;
+
+export const LOCK_TASK = `UPDATE tasks SET lock_token = :lockToken, locked_by = :workerId, locked_until = :lockedUntil,
+  visible_at = :lockedUntil, dequeue_count = dequeue_count + 1
+WHERE id = :id
+RETURNING ${TASK_COLUMNS}`;
+
+/** Fenced. Returns the deleted row, or nothing when the lease no longer holds. */
+export const DELETE_LEASED_TASK = `DELETE FROM tasks WHERE id = :id AND lock_token = :lockToken RETURNING id`;
+
+/** Fenced. */
+export const RELEASE_TASK_LOCK = `UPDATE tasks SET lock_token = NULL, locked_by = NULL, locked_until = NULL,
+  visible_at = :visibleAt
+WHERE id = :id AND lock_token = :lockToken`;
+
+/** Fenced. */
+export const RENEW_TASK_LOCK = `UPDATE tasks SET locked_until = :lockedUntil, visible_at = :lockedUntil
+WHERE id = :id AND lock_token = :lockToken`;
+
+// ---------------------------------------------------------------------------------------------
+// Wake-ups
+
+/** The earliest future time at which a message or task becomes visible or an instance lease expires. */
+export const SELECT_NEXT_WAKE_UP = `SELECT MIN(t) AS at FROM (
+  SELECT MIN(visible_at) AS t FROM messages WHERE visible_at > :now
+  UNION ALL SELECT MIN(visible_at) FROM tasks WHERE visible_at > :now
+  UNION ALL SELECT MIN(locked_until) FROM instances WHERE locked_until > :now
+)`;
+
+// ---------------------------------------------------------------------------------------------
+// Queries and bulk purge
+
+/** Which conditions of an instance filter are present; the statement text depends only on this. */
+export interface FilterShape {
+  readonly statuses: boolean;
+  readonly createdFrom: boolean;
+  readonly createdTo: boolean;
+  readonly instanceIdPrefix: boolean;
+  readonly name: boolean;
+  readonly parentInstanceId: boolean;
+}
+
+/**
+ * The `WHERE` conditions of an instance filter. Parameters: `:statuses` (JSON array),
+ * `:createdFrom`, `:createdTo`, `:prefix`, `:name`, `:parentInstanceId`. The prefix test is a
+ * range on the primary key (indexable) plus an exact check.
+ */
+export function instanceFilterConditions(shape: FilterShape): string[] {
+  const conditions: string[] = [];
+  if (shape.statuses) conditions.push("status IN (SELECT value FROM json_each(:statuses))");
+  if (shape.createdFrom) conditions.push("created_at >= :createdFrom");
+  if (shape.createdTo) conditions.push("created_at <= :createdTo");
+  if (shape.instanceIdPrefix) {
+    conditions.push("instance_id >= :prefix AND substr(instance_id, 1, length(:prefix)) = :prefix");
+  }
+  if (shape.name) conditions.push("name = :name");
+  if (shape.parentInstanceId) conditions.push("parent_instance_id = :parentInstanceId");
+  return conditions;
+}
+
+/**
+ * A page of instances, newest first (created_at DESC, instance_id DESC). With `afterKey`, only
+ * rows after the key `(:afterCreatedAt, :afterInstanceId)` of the previous page's last row.
+ * `:limit` is one more than the page size, to learn whether another page follows.
+ */
+export function queryInstancesSql(shape: FilterShape, afterKey: boolean): string {
+  const conditions = instanceFilterConditions(shape);
+  if (afterKey) {
+    conditions.push(
+      "(created_at < :afterCreatedAt OR (created_at = :afterCreatedAt AND instance_id < :afterInstanceId))",
+    );
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+  return `SELECT ${INSTANCE_COLUMNS} FROM instances ${where}
+ORDER BY created_at DESC, instance_id DESC
+LIMIT :limit`;
+}
+
+/** Up to `:limit` ids of terminal instances (`:terminal`, a JSON array) that match the filter. */
+export function selectPurgeableSql(shape: FilterShape): string {
+  const conditions = [...instanceFilterConditions(shape), "status IN (SELECT value FROM json_each(:terminal))"];
+  return `SELECT instance_id AS instanceId FROM instances WHERE ${conditions.join(" AND ")}
+ORDER BY created_at, instance_id
+LIMIT :limit`;
+}

@@ -299,3 +299,12 @@ describe("durable retries of sub-orchestrations", () => {
     expect(r.failureDetails?.errorMessage).toBe("Sub-orchestration 'Child' (instance 'parent-2:4') failed: Error: attempt 4");
   });
 });
+
+describe("retry delays never outgrow a Date", () => {
+  it("caps exponential backoff without a max interval at MAX_RETRY_DELAY_MS", async () => {
+    const { retryDelayMs: delay, MAX_RETRY_DELAY_MS } = await import("./retry.js");
+    const policy = { firstRetryIntervalMs: 1000, backoffCoefficient: 10, maxAttempts: 30 };
+    expect(delay(policy, 29)).toBe(MAX_RETRY_DELAY_MS);
+    expect(Number.isFinite(new Date(Date.parse("2026-01-01T00:00:00Z") + delay(policy, 29)).getTime())).toBe(true);
+  });
+});

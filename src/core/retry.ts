@@ -60,11 +60,17 @@ export function validateRetryPolicy(policy: RetryPolicy): void {
   }
 }
 
+/**
+ * Longest single retry delay: 100 years. Exponential backoff without a `maxRetryIntervalMs` would
+ * otherwise outgrow what a Date can hold.
+ */
+export const MAX_RETRY_DELAY_MS = 100 * 365 * 24 * 60 * 60 * 1000;
+
 /** The delay before retry number `retry` (1 for the first retry). */
 export function retryDelayMs(policy: RetryPolicy, retry: number): number {
   const coefficient = policy.backoffCoefficient ?? 1;
   const delay = policy.firstRetryIntervalMs * Math.pow(coefficient, retry - 1);
-  const cap = policy.maxRetryIntervalMs ?? Number.POSITIVE_INFINITY;
+  const cap = Math.min(policy.maxRetryIntervalMs ?? MAX_RETRY_DELAY_MS, MAX_RETRY_DELAY_MS);
   return Math.min(delay, cap);
 }
 

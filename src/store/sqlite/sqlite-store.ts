@@ -1,0 +1,488 @@
+/**
+ * The Store port on SQLite (better-sqlite3). better-sqlite3 is synchronous, so every method body
+ * is one transaction (IMMEDIATE for writes, so the write lock is taken before anything is read),
+ * and the method returns a settled promise; nothing is awaited inside a transaction.
+ *
+ * Lease and commit protocol:
+ * 1. A lease is a random token, a holder and an expiry on the instance (or task) row. It is live
+ *    while `locked_until > now`.
+ * 2. Fencing is by token alone: a commit, abandon or renewal whose token is still on the row is
+ *    accepted even after the expiry, because nobody else has taken the lease (taking it replaces
+ *    the token, and every commit clears it). Once another worker took it, the stale holder's call
+ *    changes nothing and throws LeaseLostError.
+ * 3. `stepOrchestration` and the stepped path of `completeActivity` run the stepper inside the
+ *    transaction; that transaction is the lease, so no lock column is written. A stepper that
+ *    throws rolls everything back.
+ * 4. Store events are emitted after the transaction commits, never for one that rolled back.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type Database from "better-sqlite3";
+import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
+import { newEvent, type HistoryEvent } from "../../core/history.js";
+import {
+  InstanceExistsError,
+  InstanceNotFoundError,
+  InvalidInstanceStateError,
+  LeaseLostError,
+  StoreClosedError,
+} from "../errors.js";
+import {
+  INLINE_MESSAGE_ID,
+  RuntimeStatus,
+  TERMINAL_STATUSES,
+  isTerminal,
+  type ActivityOutcome,
+  type ActivityWorkItem,
+  type CommitResult,
+  type CreateInstanceRequest,
+  type HistoryPage,
+  type HistoryPageOptions,
+  type InboxMessage,
+  type InstanceFilter,
+  type InstancePage,
+  type InstanceRecord,
+  type LeaseOptions,
+  type NewMessage,
+  type OrchestrationCommit,
+  type OrchestrationStepper,
+  type OrchestrationWorkItem,
+  type QueryOptions,
+  type RewindRequest,
+  type Store,
+  type StoreEvent,
+} from "../store.js";
+import {
+  decodePageKey,
+  encodePageKey,
+  iso,
+  parseTime,
+  rowId,
+  toActivityWorkItem,
+  toInboxMessage,
+  toInstanceRecord,
+  type InstanceRow,
+  type MessageRow,
+  type TaskRow,
+} from "./rows.js";
+import { registerConnection } from "./internal.js";
+import * as sql from "./sql.js";
+import { Statements, Tx, type Params } from "./statements.js";
+import { Writes } from "./writes.js";
+
+export interface SqliteStoreSettings {
+  /** Where the database is, for messages (a path or ":memory:"). */
+  readonly where: string;
+  readonly durability: string;
+  readonly clock: () => number;
+  /** The schema versions applied when this store opened the database (empty when it was current). */
+  readonly migrationsApplied: readonly number[];
+}
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_PURGE_LIMIT = 1000;
+
+/** A Store on one better-sqlite3 connection. Create it with `sqlite(path)`. */
+export class SqliteStore implements Store {
+  readonly name = "sqlite";
+  readonly durability: string;
+  readonly where: string;
+  readonly migrationsApplied: readonly number[];
+  private readonly clock: () => number;
+  private readonly sql: Statements;
+  private readonly writes: Writes;
+  private readonly transaction: Database.Transaction<<T>(body: (tx: Tx) => T, tx: Tx) => T>;
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private closed = false;
+
+  constructor(
+    private readonly db: Database.Database,
+    settings: SqliteStoreSettings,
+  ) {
+    this.where = settings.where;
+    this.durability = settings.durability;
+    this.clock = settings.clock;
+    this.migrationsApplied = settings.migrationsApplied;
+    this.sql = new Statements(db);
+    this.writes = new Writes(this.sql);
+    this.transaction = db.transaction(<T>(body: (tx: Tx) => T, tx: Tx): T => body(tx));
+    registerConnection(this, db);
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  async createInstance(request: CreateInstanceRequest): Promise<void> {
+    this.write((tx) => {
+      const takenBy = this.writes.createInstance(tx, request);
+      if (takenBy !== undefined) throw new InstanceExistsError(request.instanceId, takenBy);
+    });
+  }
+
+  async sendMessages(messages: readonly NewMessage[]): Promise<void> {
+    this.write((tx) => {
+      for (const instanceId of new Set(messages.map((m) => m.instanceId))) {
+        if (this.sql.one(sql.SELECT_INSTANCE_EXISTS, { instanceId }) === undefined) {
+          throw new InstanceNotFoundError(instanceId);
+        }
+      }
+      for (const message of messages) this.writes.insertMessage(tx, message);
+    });
+  }
+
+  async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
+    validateDuration(options.leaseMs, "leaseMs", 1);
+    return this.write((tx) => {
+      const row = this.nextReadyInstance(tx);
+      if (row === undefined) return undefined;
+      const lockToken = randomUUID();
+      const lockedUntil = tx.later(options.leaseMs);
+      const instanceId = row.instance_id;
+      this.sql.run(sql.LOCK_INSTANCE, { instanceId, lockToken, workerId: options.workerId, lockedUntil });
+      return { instance: toInstanceRecord(row), messages: this.visibleMessages(tx, instanceId), lockToken, lockedUntil };
+    });
+  }
+
+  async commitOrchestration(item: OrchestrationWorkItem, commit: OrchestrationCommit): Promise<CommitResult> {
+    return this.write((tx) => {
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: item.instance.instanceId });
+      if (row === undefined || row.lock_token !== item.lockToken) throw lostInstance(item);
+      return this.writes.applyCommit(tx, row, commit);
+    });
+  }
+
+  async abandonOrchestration(item: OrchestrationWorkItem, delayMs = 0): Promise<void> {
+    validateDuration(delayMs, "delayMs", 0);
+    this.write((tx) => {
+      const instanceId = item.instance.instanceId;
+      if (this.sql.run(sql.RELEASE_INSTANCE_LOCK, { instanceId, lockToken: item.lockToken }) === 0) {
+        throw lostInstance(item);
+      }
+      if (delayMs > 0) {
+        this.sql.run(sql.DELAY_VISIBLE_MESSAGES, { instanceId, visibleAt: tx.later(delayMs), now: tx.nowIso });
+      } else {
+        tx.work = this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined;
+      }
+    });
+  }
+
+  async renewOrchestrationLease(item: OrchestrationWorkItem, leaseMs: number): Promise<OrchestrationWorkItem> {
+    validateDuration(leaseMs, "leaseMs", 1);
+    return this.write((tx) => {
+      const lockedUntil = tx.later(leaseMs);
+      const params = { instanceId: item.instance.instanceId, lockToken: item.lockToken, lockedUntil };
+      if (this.sql.run(sql.RENEW_INSTANCE_LOCK, params) === 0) throw lostInstance(item);
+      return { ...item, lockedUntil };
+    });
+  }
+
+  async stepOrchestration(stepper: OrchestrationStepper, _options: LeaseOptions): Promise<CommitResult | undefined> {
+    return this.write((tx) => {
+      const row = this.nextReadyInstance(tx);
+      return row === undefined ? undefined : this.step(tx, row, stepper, undefined);
+    });
+  }
+
+  async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
+    validateDuration(options.leaseMs, "leaseMs", 1);
+    if (!Number.isInteger(options.max) || options.max < 0) {
+      throw new InvalidArgumentError(`max must be an integer of at least 0; received ${String(options.max)}.`);
+    }
+    return this.write((tx) => {
+      const ready = this.sql.all<{ id: number }>(sql.SELECT_READY_TASK_IDS, { now: tx.nowIso, max: options.max });
+      const lockedUntil = tx.later(options.leaseMs);
+      return ready.map(({ id }) => {
+        const params = { id, lockToken: randomUUID(), workerId: options.workerId, lockedUntil };
+        return toActivityWorkItem(this.sql.one<TaskRow>(sql.LOCK_TASK, params)!);
+      });
+    });
+  }
+
+  async completeActivity(
+    item: ActivityWorkItem,
+    outcome: ActivityOutcome,
+    stepper?: OrchestrationStepper,
+  ): Promise<CommitResult | undefined> {
+    return this.write((tx) => {
+      const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken };
+      if (this.sql.one(sql.DELETE_LEASED_TASK, params) === undefined) throw lostTask(item);
+      const event = outcomeEvent(item, outcome, tx.nowIso);
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: item.instanceId });
+      if (row === undefined) return undefined;
+      if (stepper !== undefined && !isLeaseLive(row, tx)) {
+        const { instanceId, executionId } = item;
+        const inline = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: tx.nowIso };
+        const result = this.step(tx, row, stepper, inline);
+        if (result !== undefined) return result;
+      }
+      this.writes.insertMessage(tx, { instanceId: item.instanceId, executionId: item.executionId, event });
+      return undefined;
+    });
+  }
+
+  async abandonActivity(item: ActivityWorkItem, delayMs = 0): Promise<void> {
+    validateDuration(delayMs, "delayMs", 0);
+    this.write((tx) => {
+      const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, visibleAt: tx.later(delayMs) };
+      if (this.sql.run(sql.RELEASE_TASK_LOCK, params) === 0) throw lostTask(item);
+      tx.work = delayMs === 0;
+    });
+  }
+
+  async renewActivityLease(item: ActivityWorkItem, leaseMs: number): Promise<ActivityWorkItem> {
+    validateDuration(leaseMs, "leaseMs", 1);
+    return this.write((tx) => {
+      const lockedUntil = tx.later(leaseMs);
+      const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, lockedUntil };
+      if (this.sql.run(sql.RENEW_TASK_LOCK, params) === 0) throw lostTask(item);
+      return { ...item, lockedUntil };
+    });
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    return this.read(() => {
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
+      return row === undefined ? undefined : toInstanceRecord(row);
+    });
+  }
+
+  async getHistory(instanceId: string, options: HistoryPageOptions = {}): Promise<HistoryPage> {
+    const after = options.after ?? 0;
+    if (!Number.isInteger(after) || after < 0) {
+      throw new InvalidArgumentError(`after must be an integer of at least 0; received ${String(options.after)}.`);
+    }
+    const pageSize = options.pageSize;
+    if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1)) {
+      throw new InvalidArgumentError(`pageSize must be an integer of at least 1; received ${String(pageSize)}.`);
+    }
+    return this.read(() => {
+      const limit = pageSize === undefined ? -1 : pageSize + 1;
+      const params = { instanceId, after, limit };
+      const rows = this.sql.all<{ seq: number; event: string }>(sql.SELECT_HISTORY_PAGE, params);
+      const page = pageSize === undefined ? rows : rows.slice(0, pageSize);
+      const events = page.map((row) => JSON.parse(row.event) as HistoryEvent);
+      return rows.length > page.length ? { events, next: page[page.length - 1]!.seq } : { events };
+    });
+  }
+
+  async queryInstances(options: QueryOptions): Promise<InstancePage> {
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new InvalidArgumentError(
+        `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
+      );
+    }
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken);
+    const { shape, params } = filterOf(options);
+    const text = sql.queryInstancesSql(shape, key !== undefined);
+    return this.read(() => {
+      const rows = this.sql.all<InstanceRow>(text, {
+        ...params,
+        afterCreatedAt: key?.createdAt,
+        afterInstanceId: key?.instanceId,
+        limit: pageSize + 1,
+      });
+      const instances = rows.slice(0, pageSize).map(toInstanceRecord);
+      if (rows.length <= pageSize) return { instances };
+      const last = instances[instances.length - 1]!;
+      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId }) };
+    });
+  }
+
+  async purgeInstance(instanceId: string): Promise<number> {
+    return this.write(() => {
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
+      if (row === undefined) return 0;
+      const status = row.status as RuntimeStatus;
+      if (!isTerminal(status)) {
+        const expected = "a terminal status (Completed, Failed, Terminated or Canceled)";
+        throw new InvalidInstanceStateError(instanceId, status, "purge", expected);
+      }
+      return this.sql.run(sql.DELETE_INSTANCE, { instanceId });
+    });
+  }
+
+  async purgeInstances(filter: InstanceFilter, limit = DEFAULT_PURGE_LIMIT): Promise<number> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError(`limit must be an integer of at least 1; received ${String(limit)}.`);
+    }
+    const { shape, params } = filterOf(filter);
+    const text = sql.selectPurgeableSql(shape);
+    return this.write(() => {
+      const terminal = JSON.stringify(TERMINAL_STATUSES);
+      const rows = this.sql.all<{ instanceId: string }>(text, { ...params, terminal, limit });
+      for (const { instanceId } of rows) this.sql.run(sql.DELETE_INSTANCE, { instanceId });
+      return rows.length;
+    });
+  }
+
+  async rewind(request: RewindRequest): Promise<void> {
+    this.write((tx) => {
+      const { instanceId, executionId } = request;
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
+      if (row === undefined) throw new InstanceNotFoundError(instanceId);
+      const status = row.status as RuntimeStatus;
+      if (status !== RuntimeStatus.Failed) {
+        throw new InvalidInstanceStateError(instanceId, status, "rewind", "status Failed");
+      }
+      if (row.execution_id !== executionId) {
+        const expected = `execution '${executionId}' to be current, but the current one is '${row.execution_id}'`;
+        throw new InvalidInstanceStateError(instanceId, status, "rewind", expected);
+      }
+      this.writes.replaceHistory(instanceId, executionId, request.history);
+      // Also takes any lease away, so a holder from before the rewind cannot commit over it.
+      this.sql.run(sql.RESTART_INSTANCE, {
+        instanceId,
+        executionId,
+        input: null,
+        keepInput: 1,
+        status: RuntimeStatus.Running,
+        now: tx.nowIso,
+      });
+      tx.statuses.set(instanceId, RuntimeStatus.Running);
+      for (const task of request.tasks) this.writes.insertTask(tx, task);
+      for (const message of request.messages) this.writes.insertMessage(tx, message);
+    });
+  }
+
+  async nextWakeUp(): Promise<number | undefined> {
+    return this.read((tx) => {
+      const at = this.sql.one<{ at: string | null }>(sql.SELECT_NEXT_WAKE_UP, { now: tx.nowIso })?.at;
+      return at === null || at === undefined ? undefined : Date.parse(at);
+    });
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.assertOpen();
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Closes the database. Calling it again does nothing; any other method then throws StoreClosedError. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  /** Runs the stepper on `row` with its visible messages (and `inline`, last) and applies its commit. */
+  private step(
+    tx: Tx,
+    row: InstanceRow,
+    stepper: OrchestrationStepper,
+    inline: InboxMessage | undefined,
+  ): CommitResult | undefined {
+    const instanceId = row.instance_id;
+    const executionId = row.execution_id;
+    const messages = this.visibleMessages(tx, instanceId);
+    if (inline !== undefined) messages.push(inline);
+    const history = stepper.isWarm(instanceId, executionId) ? undefined : this.executionHistory(instanceId, executionId);
+    const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
+    if (commit === undefined) return undefined;
+    // An inline message the episode did not consume stays in the inbox, like any other.
+    if (inline !== undefined && !commit.consumedMessageIds.includes(INLINE_MESSAGE_ID)) {
+      this.writes.insertMessage(tx, { instanceId, executionId: inline.executionId, event: inline.event });
+    }
+    return this.writes.applyCommit(tx, row, commit);
+  }
+
+  private executionHistory(instanceId: string, executionId: string): HistoryEvent[] {
+    const rows = this.sql.all<{ event: string }>(sql.SELECT_EXECUTION_HISTORY, { instanceId, executionId });
+    return rows.map((row) => JSON.parse(row.event) as HistoryEvent);
+  }
+
+  private nextReadyInstance(tx: Tx): InstanceRow | undefined {
+    const next = this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso });
+    return next === undefined ? undefined : this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, next);
+  }
+
+  private visibleMessages(tx: Tx, instanceId: string): InboxMessage[] {
+    return this.sql.all<MessageRow>(sql.SELECT_VISIBLE_MESSAGES, { instanceId, now: tx.nowIso }).map(toInboxMessage);
+  }
+
+  private write<T>(body: (tx: Tx) => T): T {
+    this.assertOpen();
+    const tx = new Tx(this.clock());
+    const result = this.transaction.immediate(body, tx) as T;
+    this.emit(tx);
+    return result;
+  }
+
+  private read<T>(body: (tx: Tx) => T): T {
+    this.assertOpen();
+    return this.transaction.deferred(body, new Tx(this.clock())) as T;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  /** After commit. A listener that throws must not turn a committed write into a failed call. */
+  private emit(tx: Tx): void {
+    if (this.listeners.size === 0) return;
+    const events: StoreEvent[] = [];
+    for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
+    if (tx.work) events.push({ kind: "work" });
+    for (const event of events) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(event);
+        } catch (thrown) {
+          process.emitWarning(normalizeError(thrown));
+        }
+      }
+    }
+  }
+}
+
+function isLeaseLive(row: InstanceRow, tx: Tx): boolean {
+  return row.locked_until !== null && row.locked_until > tx.nowIso;
+}
+
+function outcomeEvent(item: ActivityWorkItem, outcome: ActivityOutcome, now: string): HistoryEvent {
+  return outcome.ok
+    ? newEvent("TaskCompleted", now, { taskScheduledId: item.taskId, result: outcome.result })
+    : newEvent("TaskFailed", now, { taskScheduledId: item.taskId, failureDetails: outcome.failureDetails });
+}
+
+function lostInstance(item: OrchestrationWorkItem): LeaseLostError {
+  return new LeaseLostError(`orchestration instance '${item.instance.instanceId}'`);
+}
+
+function lostTask(item: ActivityWorkItem): LeaseLostError {
+  return new LeaseLostError(`activity task ${item.id} ('${item.name}' #${item.taskId} of instance '${item.instanceId}')`);
+}
+
+function validateDuration(ms: number, name: string, min: number): void {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < min) {
+    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds of at least ${min}; received ${String(ms)}.`);
+  }
+}
+
+/** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */
+function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Params } {
+  const statuses = filter.statuses !== undefined && filter.statuses.length > 0 ? filter.statuses : undefined;
+  const shape: sql.FilterShape = {
+    statuses: statuses !== undefined,
+    createdFrom: filter.createdFrom !== undefined,
+    createdTo: filter.createdTo !== undefined,
+    instanceIdPrefix: filter.instanceIdPrefix !== undefined && filter.instanceIdPrefix !== "",
+    name: filter.name !== undefined,
+    parentInstanceId: filter.parentInstanceId !== undefined,
+  };
+  const params: Params = {
+    statuses: statuses === undefined ? null : JSON.stringify(statuses),
+    createdFrom: filter.createdFrom === undefined ? null : iso(parseTime(filter.createdFrom, "createdFrom", "up")),
+    createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),
+    prefix: filter.instanceIdPrefix,
+    name: filter.name,
+    parentInstanceId: filter.parentInstanceId,
+  };
+  return { shape, params };
+}

@@ -1,0 +1,170 @@
+/**
+ * Conformance: rewind, wake-ups, store events and closing.
+ *
+ * @module
+ */
+import { describe, expect, it } from "vitest";
+import { InstanceNotFoundError, InvalidInstanceStateError, StoreClosedError } from "../errors.js";
+import type { StoreEvent } from "../store.js";
+import {
+  RecordingStepper,
+  WORKER,
+  commitFor,
+  createAndLease,
+  createFinished,
+  newTask,
+  raised,
+  startRequest,
+  useStore,
+  type StoreFactory,
+} from "./fixtures.js";
+
+export function lifecycleCases(factory: StoreFactory): void {
+  describe("rewind", () => {
+    const h = useStore(factory);
+    const failure = { errorType: "Error", errorMessage: "it broke" };
+
+    it("refuses a missing instance, one that did not fail, and another execution", async () => {
+      const { store } = h;
+      const request = { instanceId: "a", executionId: "a-e1", history: [], tasks: [], messages: [] };
+      await expect(store.rewind(request)).rejects.toBeInstanceOf(InstanceNotFoundError);
+      await createFinished(store, "a", "Completed");
+      await expect(store.rewind(request)).rejects.toMatchObject({ name: "InvalidInstanceStateError", status: "Completed" });
+      await createFinished(store, "b", "Failed", { failureDetails: failure });
+      const other = store.rewind({ ...request, instanceId: "b", executionId: "b-old" });
+      await expect(other).rejects.toBeInstanceOf(InvalidInstanceStateError);
+      expect(await store.getInstance("b")).toMatchObject({ status: "Failed" });
+    });
+
+    it("replaces the history, sets the instance Running and enqueues the work again", async () => {
+      const { store, clock } = h;
+      const item = await createAndLease(store, "a");
+      await store.commitOrchestration(
+        item,
+        commitFor(item, { history: [item.messages[0]!.event, raised("bad")], status: "Failed", output: '"x"', failureDetails: failure }),
+      );
+      clock.advance(100);
+      const history = [item.messages[0]!.event];
+      await store.rewind({
+        instanceId: "a",
+        executionId: "a-e1",
+        history,
+        tasks: [newTask("a", "a-e1", 1)],
+        messages: [{ instanceId: "a", executionId: "a-e1", event: raised("again") }],
+      });
+      const row = await store.getInstance("a");
+      expect(row).toMatchObject({ status: "Running", executionId: "a-e1", lastUpdatedAt: clock.iso() });
+      expect(row?.output).toBeUndefined();
+      expect(row?.failureDetails).toBeUndefined();
+      expect(row?.completedAt).toBeUndefined();
+      expect((await store.getHistory("a")).events).toStrictEqual(history);
+      expect(await store.leaseActivities({ ...WORKER, max: 5 })).toMatchObject([{ taskId: 1 }]);
+      expect((await store.leaseOrchestration(WORKER))?.messages.map((m) => m.event)).toEqual([raised("again")]);
+    });
+  });
+
+  describe("nextWakeUp", () => {
+    const h = useStore(factory);
+
+    it("is undefined when nothing is due later, and the earliest future time otherwise", async () => {
+      const { store, clock } = h;
+      expect(await store.nextWakeUp()).toBeUndefined();
+      await store.createInstance(startRequest("ready-now"));
+      expect(await store.nextWakeUp()).toBeUndefined();
+      await store.createInstance(startRequest("later", { scheduledStartAt: clock.iso(9000) }));
+      await store.createInstance(startRequest("sooner", { scheduledStartAt: clock.iso(4000) }));
+      expect(await store.nextWakeUp()).toBe(clock.now() + 4000);
+      const item = await store.leaseOrchestration({ workerId: "w", leaseMs: 2000 });
+      expect(await store.nextWakeUp()).toBe(clock.now() + 2000);
+      await store.commitOrchestration(item!, commitFor(item!, { tasks: [newTask("ready-now", "ready-now-e1", 1)] }));
+      expect(await store.nextWakeUp()).toBe(clock.now() + 4000);
+      await store.leaseActivities({ workerId: "w", leaseMs: 1000, max: 1 });
+      expect(await store.nextWakeUp()).toBe(clock.now() + 1000);
+    });
+  });
+
+  describe("store events", () => {
+    const h = useStore(factory);
+
+    function listen(): { events: StoreEvent[]; stop: () => void } {
+      const events: StoreEvent[] = [];
+      const stop = h.store.subscribe((event) => events.push(event));
+      return { events, stop };
+    }
+
+    it("announces new work and status changes, after commit", async () => {
+      const { store } = h;
+      const { events } = listen();
+      await store.createInstance(startRequest("a"));
+      expect(events).toContainEqual({ kind: "work" });
+      expect(events).toContainEqual({ kind: "instance", instanceId: "a", status: "Pending" });
+      events.length = 0;
+      const item = await store.leaseOrchestration(WORKER);
+      expect(events).toEqual([]);
+      await store.commitOrchestration(item!, commitFor(item!, { tasks: [newTask("a", "a-e1", 1)] }));
+      expect(events).toContainEqual({ kind: "work" });
+      expect(events).toContainEqual({ kind: "instance", instanceId: "a", status: "Running" });
+      events.length = 0;
+      const [task] = await store.leaseActivities({ ...WORKER, max: 1 });
+      await store.completeActivity(task!, { ok: true });
+      expect(events).toEqual([{ kind: "work" }]);
+      events.length = 0;
+      await store.sendMessages([{ instanceId: "a", event: raised("e") }]);
+      expect(events).toEqual([{ kind: "work" }]);
+    });
+
+    it("announces a terminal status reached on the stepped path", async () => {
+      const { store } = h;
+      await store.createInstance(startRequest("a"));
+      const { events } = listen();
+      await store.stepOrchestration(new RecordingStepper((work) => commitFor(work, { status: "Completed" })), WORKER);
+      expect(events).toContainEqual({ kind: "instance", instanceId: "a", status: "Completed" });
+    });
+
+    it("says nothing about a transaction that rolled back, or after unsubscribing", async () => {
+      const { store } = h;
+      await store.createInstance(startRequest("a"));
+      const { events, stop } = listen();
+      const failing = new RecordingStepper(() => {
+        throw new Error("boom");
+      });
+      await expect(store.stepOrchestration(failing, WORKER)).rejects.toThrow("boom");
+      await expect(store.createInstance(startRequest("a"))).rejects.toThrow();
+      expect(events).toEqual([]);
+      stop();
+      await store.createInstance(startRequest("b"));
+      expect(events).toEqual([]);
+    });
+
+    it("does not wake anyone for a message that is not visible yet", async () => {
+      const { store, clock } = h;
+      await store.createInstance(startRequest("a", { scheduledStartAt: clock.iso(1000) }));
+      const { events } = listen();
+      await store.sendMessages([{ instanceId: "a", event: raised("e"), visibleAt: clock.iso(1000) }]);
+      expect(events).toEqual([]);
+    });
+  });
+
+  describe("close", () => {
+    const h = useStore(factory);
+
+    it("makes every later call fail with StoreClosedError", async () => {
+      const { store } = h;
+      await store.createInstance(startRequest("a"));
+      await store.close();
+      const calls: Array<() => Promise<unknown>> = [
+        () => store.getInstance("a"),
+        () => store.createInstance(startRequest("b")),
+        () => store.sendMessages([{ instanceId: "a", event: raised("e") }]),
+        () => store.leaseOrchestration(WORKER),
+        () => store.stepOrchestration(new RecordingStepper(() => undefined), WORKER),
+        () => store.leaseActivities({ ...WORKER, max: 1 }),
+        () => store.getHistory("a"),
+        () => store.queryInstances({}),
+        () => store.purgeInstances({}),
+        () => store.nextWakeUp(),
+      ];
+      for (const call of calls) await expect(call()).rejects.toBeInstanceOf(StoreClosedError);
+    });
+  });
+}

@@ -40,6 +40,34 @@ export {
 } from "./core/errors.js";
 export type { FailureDetails, NonDeterminismInfo } from "./core/errors.js";
 
+// Running: stores, worker, client
+export { sqlite } from "./store/sqlite/index.js";
+export type { SqliteOptions } from "./store/sqlite/index.js";
+export { RuntimeStatus, isTerminal } from "./store/store.js";
+export type { Store, InstanceFilter, StoreEvent } from "./store/store.js";
+export {
+  InstanceExistsError,
+  InstanceNotFoundError,
+  InvalidInstanceStateError,
+  LeaseLostError,
+  SchemaTooNewError,
+  StoreClosedError,
+} from "./store/errors.js";
+export { createWorker, Worker } from "./runtime/worker.js";
+export type { WorkerOptions, StopOptions } from "./runtime/worker.js";
+export { createClient, Client } from "./runtime/client.js";
+export type { OrchestrationStatus, StartOptions, StatusOptions, ListOptions, ClientOptions } from "./runtime/client.js";
+export {
+  UnknownOrchestrationError,
+  UnknownActivityError,
+  PayloadTooLargeError,
+  WaitTimeoutError,
+  WorkerStateError,
+} from "./runtime/errors.js";
+export { DEFAULT_MAX_PAYLOAD_BYTES } from "./runtime/payloads.js";
+export { consoleLogger } from "./runtime/logger.js";
+export type { Logger, LogLevel } from "./runtime/logger.js";
+
 // History and replay (for tools and tests of orchestration code)
 export { EventType, CompletionStatus } from "./core/history.js";
 export type { HistoryEvent, EventOf, ParentInstance } from "./core/history.js";

@@ -1,0 +1,336 @@
+/**
+ * The client: starts, queries and manages orchestration instances in a store. Every input is
+ * checked here, at the edge, before anything is written.
+ *
+ * @module
+ */
+import { InvalidArgumentError, type FailureDetails } from "../core/errors.js";
+import { newEvent, type HistoryEvent } from "../core/history.js";
+import { validateInstanceId } from "../core/ids.js";
+import { planRewind } from "../core/rewind.js";
+import { deserialize, serialize } from "../core/serde.js";
+import type { App } from "../sdk/app.js";
+import type { OrchestrationHandle } from "../sdk/handles.js";
+import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/errors.js";
+import {
+  isTerminal,
+  type InstanceFilter,
+  type InstanceRecord,
+  type NewMessage,
+  type RuntimeStatus,
+  type Store,
+} from "../store/store.js";
+import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
+import { newExecutionId, newInstanceId } from "./ids.js";
+
+/** An instance's status, with the Durable Functions fields. Payloads are parsed JSON values. */
+export interface OrchestrationStatus<TOut = unknown> {
+  readonly name: string;
+  readonly instanceId: string;
+  readonly runtimeStatus: RuntimeStatus;
+  readonly input?: unknown;
+  readonly output?: TOut | undefined;
+  readonly customStatus?: unknown;
+  readonly createdTime: Date;
+  readonly lastUpdatedTime: Date;
+  readonly failureDetails?: FailureDetails | undefined;
+  readonly parentInstanceId?: string | undefined;
+  readonly scheduledStartTime?: Date | undefined;
+  /** The current execution's history, with `showHistory`. */
+  readonly history?: readonly HistoryEvent[] | undefined;
+}
+
+export interface StartOptions<TIn> {
+  readonly input?: TIn;
+  /** The instance id (default: a random 32-character hex id). */
+  readonly instanceId?: string | undefined;
+  /** Start no earlier than this; the instance is Pending until then. */
+  readonly startAt?: Date | undefined;
+  /** Replace a finished (Completed, Failed, Terminated) instance with this id instead of failing. */
+  readonly reuseFinishedId?: boolean | undefined;
+}
+
+export interface StatusOptions {
+  readonly showHistory?: boolean | undefined;
+  /** Include the input (default true). */
+  readonly showInput?: boolean | undefined;
+}
+
+export interface ListOptions extends InstanceFilter {
+  readonly pageSize?: number | undefined;
+  readonly continuationToken?: string | undefined;
+  readonly showInput?: boolean | undefined;
+}
+
+export interface ClientOptions {
+  /** When given, `startNew` refuses names the app does not register. */
+  readonly app?: App | undefined;
+  /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
+  readonly maxPayloadBytes?: number | undefined;
+}
+
+type OrchestrationRef<TIn, TOut> = OrchestrationHandle<TIn, TOut> | string;
+
+/** Manages orchestration instances. Create with `createClient`. */
+export class Client {
+  readonly #store: Store;
+  readonly #app: App | undefined;
+  readonly #maxPayloadBytes: number;
+
+  constructor(store: Store, options: ClientOptions = {}) {
+    this.#store = store;
+    this.#app = options.app;
+    this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+  }
+
+  /**
+   * Starts an orchestration and returns its instance id once the start is durable.
+   * @throws InstanceExistsError when the id is Pending, Running or Suspended (or finished, without `reuseFinishedId`).
+   * @throws UnknownOrchestrationError, InvalidArgumentError, SerializationError, PayloadTooLargeError.
+   */
+  async startNew<TIn, TOut>(orchestration: OrchestrationRef<TIn, TOut>, options: StartOptions<TIn> = {}): Promise<string> {
+    const requested = typeof orchestration === "string" ? orchestration : orchestration?.name;
+    if (typeof requested !== "string" || requested.length === 0) {
+      throw new InvalidArgumentError("startNew() needs an orchestration handle or a non-empty orchestration name.");
+    }
+    let name = requested;
+    if (this.#app !== undefined) {
+      const registered = this.#app.getOrchestration(requested);
+      if (registered === undefined) throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames);
+      name = registered.name;
+    }
+    const instanceId = options.instanceId ?? newInstanceId();
+    validateInstanceId(instanceId);
+    const input = checkPayload(serialize(options.input, `the input of '${name}'`), `The input of '${name}'`, this.#maxPayloadBytes);
+    let scheduledStartAt: string | undefined;
+    if (options.startAt !== undefined) {
+      if (!(options.startAt instanceof Date) || Number.isNaN(options.startAt.getTime())) {
+        throw new InvalidArgumentError(`startNew() option 'startAt' must be a valid Date; received ${String(options.startAt)}.`);
+      }
+      scheduledStartAt = options.startAt.toISOString();
+    }
+    const executionId = newExecutionId();
+    const now = new Date(this.#store.now()).toISOString();
+    await this.#store.createInstance({
+      instanceId,
+      name,
+      executionId,
+      input,
+      scheduledStartAt,
+      reuse: options.reuseFinishedId ? "ifTerminal" : "never",
+      startEvent: newEvent("ExecutionStarted", now, { name, input, instanceId, executionId, scheduledStartTime: scheduledStartAt }),
+    });
+    return instanceId;
+  }
+
+  /** The instance's status, or undefined when there is no such instance. */
+  async getStatus<TOut = unknown>(instanceId: string, options: StatusOptions = {}): Promise<OrchestrationStatus<TOut> | undefined> {
+    const record = await this.#store.getInstance(instanceId);
+    if (record === undefined) return undefined;
+    const history = options.showHistory ? await this.getHistory(instanceId) : undefined;
+    return toStatus<TOut>(record, options.showInput ?? true, history);
+  }
+
+  /**
+   * Waits until the instance is Completed, Failed or Terminated and returns its status.
+   * @throws WaitTimeoutError after `timeoutMs` (the instance goes on); InstanceNotFoundError.
+   */
+  async waitForCompletion<TOut = unknown>(instanceId: string, options: { timeoutMs?: number } = {}): Promise<OrchestrationStatus<TOut>> {
+    const timeoutMs = options.timeoutMs ?? 60_000;
+    const deadline = Date.now() + timeoutMs;
+    let wake: (() => void) | undefined;
+    const unsubscribe = this.#store.subscribe((event) => {
+      if (event.kind === "instance" && event.instanceId === instanceId && isTerminal(event.status)) wake?.();
+    });
+    try {
+      let pollMs = 5;
+      for (;;) {
+        const status = await this.getStatus<TOut>(instanceId);
+        if (status === undefined) throw new InstanceNotFoundError(instanceId);
+        if (isTerminal(status.runtimeStatus)) return status;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new WaitTimeoutError(instanceId, timeoutMs);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(done, Math.min(left, pollMs));
+          function done(): void {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          }
+          wake = done;
+        });
+        pollMs = Math.min(1000, pollMs * 2);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  /**
+   * Raises an external event to an instance.
+   * @throws InstanceNotFoundError; InvalidInstanceStateError when the instance has finished.
+   */
+  async raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void> {
+    if (typeof eventName !== "string" || eventName.length === 0) {
+      throw new InvalidArgumentError(`raiseEvent() needs a non-empty event name; received ${String(eventName)}.`);
+    }
+    const input = checkPayload(serialize(data, `the data of event '${eventName}'`), `The data of event '${eventName}'`, this.#maxPayloadBytes);
+    await this.#requireRunning(instanceId, "raise an event to");
+    await this.#send({ instanceId, event: newEvent("EventRaised", this.#now(), { name: eventName, input }) });
+  }
+
+  /**
+   * Terminates a running instance; with `recursive`, its running sub-orchestrations too.
+   * @throws InstanceNotFoundError; InvalidInstanceStateError when it has finished.
+   */
+  async terminate(instanceId: string, reason?: string, options: { recursive?: boolean } = {}): Promise<void> {
+    await this.#requireRunning(instanceId, "terminate");
+    const payload = serialize(reason, "the termination reason");
+    await this.#send({ instanceId, event: newEvent("ExecutionTerminated", this.#now(), { reason: payload, recurse: options.recursive }) });
+    if (!options.recursive) return;
+    for await (const child of this.#children(instanceId)) {
+      if (!isTerminal(child.status)) {
+        try {
+          await this.terminate(child.instanceId, reason, options);
+        } catch (error) {
+          if (!(error instanceof InvalidInstanceStateError || error instanceof InstanceNotFoundError)) throw error;
+        }
+      }
+    }
+  }
+
+  /** Suspends a running instance: it holds new events until resumed. */
+  async suspend(instanceId: string, reason?: string): Promise<void> {
+    const record = await this.#requireRunning(instanceId, "suspend");
+    if (record.status === "Suspended") return;
+    await this.#send({ instanceId, event: newEvent("ExecutionSuspended", this.#now(), { reason: serialize(reason, "the reason") }) });
+  }
+
+  /** Resumes a suspended instance. */
+  async resume(instanceId: string, reason?: string): Promise<void> {
+    await this.#requireRunning(instanceId, "resume");
+    await this.#send({ instanceId, event: newEvent("ExecutionResumed", this.#now(), { reason: serialize(reason, "the reason") }) });
+  }
+
+  /**
+   * Rewinds a Failed instance: what failed runs again, what succeeded is kept. Failed
+   * sub-orchestrations are rewound too.
+   * @throws InstanceNotFoundError; InvalidInstanceStateError when it is not Failed.
+   */
+  async rewind(instanceId: string, reason?: string): Promise<void> {
+    const record = await this.#store.getInstance(instanceId);
+    if (record === undefined) throw new InstanceNotFoundError(instanceId);
+    if (record.status !== "Failed") throw new InvalidInstanceStateError(instanceId, record.status, "rewind", "a Failed instance");
+    const plan = planRewind(await this.getHistory(instanceId));
+    const now = this.#now();
+    const self = { instanceId, executionId: record.executionId };
+    const messages: NewMessage[] = [
+      ...plan.timers.map((t) => ({ ...self, visibleAt: t.fireAt, event: newEvent("TimerFired", now, { timerId: t.eventId, fireAt: t.fireAt }) })),
+      { ...self, event: newEvent("ExecutionRewound", now, { reason: serialize(reason, "the reason") }) },
+    ];
+    await this.#store.rewind({
+      ...self,
+      history: plan.history,
+      tasks: plan.tasks.map((t) => ({ ...self, taskId: t.eventId, name: t.name, input: t.input })),
+      messages,
+    });
+    for (const child of plan.children) {
+      const childRecord = await this.#store.getInstance(child.instanceId);
+      if (childRecord?.status === "Failed") await this.rewind(child.instanceId, reason);
+    }
+  }
+
+  /** Deletes a finished instance and its history. Returns 1, or 0 when there was none. */
+  async purge(instanceId: string): Promise<number> {
+    return this.#store.purgeInstance(instanceId);
+  }
+
+  /** Deletes every finished instance matching the filter; returns how many. */
+  async purgeBy(filter: InstanceFilter, onProgress?: (deleted: number) => void): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.#store.purgeInstances(filter, 500);
+      total += deleted;
+      onProgress?.(total);
+      if (deleted < 500) return total;
+    }
+  }
+
+  /** Instances matching the filter, newest first, by pages. */
+  async list(options: ListOptions = {}): Promise<{ instances: OrchestrationStatus[]; continuationToken?: string | undefined }> {
+    const page = await this.#store.queryInstances(options);
+    return {
+      instances: page.instances.map((r) => toStatus(r, options.showInput ?? false, undefined)),
+      continuationToken: page.continuationToken,
+    };
+  }
+
+  /** The current execution's history, in order. */
+  async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let after: number | undefined;
+    for (;;) {
+      const page = await this.#store.getHistory(instanceId, { after, pageSize: 1000 });
+      events.push(...page.events);
+      if (page.next === undefined) return events;
+      after = page.next;
+    }
+  }
+
+  async *#children(instanceId: string): AsyncGenerator<InstanceRecord> {
+    let continuationToken: string | undefined;
+    do {
+      const page = await this.#store.queryInstances({ parentInstanceId: instanceId, pageSize: 500, continuationToken });
+      yield* page.instances;
+      continuationToken = page.continuationToken;
+    } while (continuationToken !== undefined);
+  }
+
+  async #requireRunning(instanceId: string, operation: string): Promise<InstanceRecord> {
+    const record = await this.#store.getInstance(instanceId);
+    if (record === undefined) throw new InstanceNotFoundError(instanceId);
+    if (isTerminal(record.status)) {
+      throw new InvalidInstanceStateError(instanceId, record.status, operation, "a Pending, Running or Suspended instance");
+    }
+    return record;
+  }
+
+  #send(message: NewMessage): Promise<void> {
+    return this.#store.sendMessages([message]);
+  }
+
+  #now(): string {
+    return new Date(this.#store.now()).toISOString();
+  }
+}
+
+function toStatus<TOut>(record: InstanceRecord, showInput: boolean, history: readonly HistoryEvent[] | undefined): OrchestrationStatus<TOut> {
+  const what = `instance '${record.instanceId}'`;
+  return {
+    name: record.name,
+    instanceId: record.instanceId,
+    runtimeStatus: record.status,
+    input: showInput ? deserialize(record.input, `the input of ${what}`) : undefined,
+    output: deserialize(record.output, `the output of ${what}`) as TOut | undefined,
+    customStatus: deserialize(record.customStatus, `the custom status of ${what}`),
+    createdTime: new Date(record.createdAt),
+    lastUpdatedTime: new Date(record.lastUpdatedAt),
+    failureDetails: record.failureDetails,
+    parentInstanceId: record.parent?.instanceId,
+    scheduledStartTime: record.scheduledStartAt === undefined ? undefined : new Date(record.scheduledStartAt),
+    history,
+  };
+}
+
+/**
+ * Creates a client on a store. Pass the app to have `startNew` refuse unknown orchestration names.
+ *
+ * @example
+ * const client = createClient(store, { app });
+ * const id = await client.startNew(pipeline, { input: "2026-11-28" });
+ * const status = await client.waitForCompletion(id, { timeoutMs: 30_000 });
+ */
+export function createClient(store: Store, options?: ClientOptions): Client {
+  return new Client(store, options);
+}

@@ -1,0 +1,80 @@
+/**
+ * Errors of the runtime and the client.
+ *
+ * @module
+ */
+import { PerdureError } from "../core/errors.js";
+
+export const RuntimeErrorCode = Object.freeze({
+  UnknownOrchestration: "UNKNOWN_ORCHESTRATION",
+  UnknownActivity: "UNKNOWN_ACTIVITY",
+  PayloadTooLarge: "PAYLOAD_TOO_LARGE",
+  WaitTimeout: "WAIT_TIMEOUT",
+  WorkerState: "WORKER_STATE",
+} as const);
+
+/** No orchestration of that name is registered in the app. */
+export class UnknownOrchestrationError extends PerdureError {
+  constructor(
+    readonly orchestrationName: string,
+    known: readonly string[],
+  ) {
+    super(
+      RuntimeErrorCode.UnknownOrchestration,
+      `No orchestration named '${orchestrationName}' is registered. ` +
+        (known.length > 0 ? `Registered orchestrations: ${known.join(", ")}.` : "The app registers no orchestration.") +
+        ` Register it with app.orchestration("${orchestrationName}", function* (ctx, input) { … }).`,
+    );
+    this.name = "UnknownOrchestrationError";
+  }
+}
+
+/** No activity of that name is registered in the worker's app. */
+export class UnknownActivityError extends PerdureError {
+  constructor(readonly activityName: string) {
+    super(
+      RuntimeErrorCode.UnknownActivity,
+      `No activity named '${activityName}' is registered in this worker's app. ` +
+        `Register it with app.activity("${activityName}", fn), or fix the name in the orchestration.`,
+    );
+    this.name = "UnknownActivityError";
+  }
+}
+
+/** A payload is larger than the configured limit. */
+export class PayloadTooLargeError extends PerdureError {
+  constructor(
+    what: string,
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      RuntimeErrorCode.PayloadTooLarge,
+      `${what} is ${bytes} bytes of JSON, over the limit of ${limit} bytes. Store large data elsewhere and pass a ` +
+        `reference, or raise the limit with the 'maxPayloadBytes' option.`,
+    );
+    this.name = "PayloadTooLargeError";
+  }
+}
+
+/** `waitForCompletion` ran out of time. The instance goes on running. */
+export class WaitTimeoutError extends PerdureError {
+  constructor(
+    readonly instanceId: string,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      RuntimeErrorCode.WaitTimeout,
+      `Instance '${instanceId}' did not finish within ${timeoutMs} ms. It goes on running; wait again or check its status.`,
+    );
+    this.name = "WaitTimeoutError";
+  }
+}
+
+/** A worker was asked to do something its state does not allow (start twice, use after stop). */
+export class WorkerStateError extends PerdureError {
+  constructor(message: string) {
+    super(RuntimeErrorCode.WorkerState, message);
+    this.name = "WorkerStateError";
+  }
+}

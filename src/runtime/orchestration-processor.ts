@@ -1,0 +1,308 @@
+/**
+ * Turns one batch of inbox messages into one orchestration commit: runs the executor (warm from
+ * the cache, or cold over the history) and translates its actions into store writes.
+ *
+ * Invariants kept here:
+ * 1. Runs synchronously inside the store's transaction (it is an OrchestrationStepper).
+ * 2. Messages for another execution than the instance's current one are consumed and dropped;
+ *    so are messages to a finished instance.
+ * 3. A warm executor put in the cache by a step whose commit then failed is evicted by the
+ *    caller (see `StepSession.stepped`), so the cache never runs ahead of the store.
+ * 4. An action whose payload is over the limit fails the instance before anything is written.
+ *
+ * @module
+ */
+import type { Action, CompleteOrchestrationAction } from "../core/actions.js";
+import { toFailureDetails, type FailureDetails } from "../core/errors.js";
+import { newEvent, type HistoryEvent } from "../core/history.js";
+import { OrchestrationExecutor, type ExecutionResult } from "../core/replay/executor.js";
+import type { ReplayLogger } from "../core/replay/orchestration-context.js";
+import type { Payload } from "../core/serde.js";
+import type { App } from "../sdk/app.js";
+import {
+  isTerminal,
+  type CreateInstanceRequest,
+  type InstanceRecord,
+  type NewActivityTask,
+  type NewMessage,
+  type OrchestrationCommit,
+  type OrchestrationStepper,
+  type RuntimeStatus,
+  type StepInput,
+} from "../store/store.js";
+import { UnknownActivityError, UnknownOrchestrationError } from "./errors.js";
+import type { ExecutorCache } from "./executor-cache.js";
+import { checkPayload } from "./payloads.js";
+
+export interface ProcessorOptions {
+  readonly workerId: string;
+  readonly leaseMs: number;
+  readonly maxPayloadBytes: number;
+  readonly logger: ReplayLogger;
+  readonly newExecutionId: () => string;
+  /** Asks for one activity slot of this worker, to enqueue a task already leased to it. */
+  readonly reserveActivitySlot: () => boolean;
+}
+
+/** One store call's stepper: remembers what it stepped, so a failed call can be undone in memory. */
+export class StepSession implements OrchestrationStepper {
+  /** Instance ids this session ran an episode for. */
+  readonly stepped: string[] = [];
+  /** Activity slots reserved for tasks enqueued already leased. */
+  reservedSlots = 0;
+  /** True when an episode set a timer: idle loops must recompute when to wake. */
+  setTimers = false;
+  constructor(private readonly processor: OrchestrationProcessor) {}
+
+  isWarm(instanceId: string, executionId: string): boolean {
+    return this.processor.cache.has(instanceId, executionId);
+  }
+
+  step(work: StepInput): OrchestrationCommit | undefined {
+    this.stepped.push(work.instance.instanceId);
+    return this.processor.step(work, this);
+  }
+}
+
+export class OrchestrationProcessor {
+  constructor(
+    private readonly app: App,
+    readonly cache: ExecutorCache,
+    private readonly options: ProcessorOptions,
+  ) {}
+
+  /** A stepper for one store call. */
+  session(): StepSession {
+    return new StepSession(this);
+  }
+
+  step(work: StepInput, session: StepSession): OrchestrationCommit {
+    const { instance, messages, now } = work;
+    const consumed = messages.map((m) => m.id);
+    const current = messages.filter((m) => m.executionId === undefined || m.executionId === instance.executionId);
+    if (isTerminal(instance.status) || current.length === 0) return unchangedCommit(instance, consumed);
+
+    const started = newEvent("OrchestratorStarted", now, {});
+    const newEvents: HistoryEvent[] = [started, ...current.map((m) => m.event)];
+    const definition = this.app.getOrchestration(instance.name);
+    if (definition === undefined) {
+      const error = new UnknownOrchestrationError(instance.name, this.app.orchestrationNames);
+      return this.failedCommit(instance, consumed, newEvents, toFailureDetails(error), now);
+    }
+
+    let executor = this.cache.get(instance.instanceId, instance.executionId);
+    let result: ExecutionResult;
+    if (executor !== undefined) {
+      result = executor.resume(newEvents);
+    } else {
+      if (work.history === undefined) {
+        throw new Error(`Internal error: no history was read for cold instance '${instance.instanceId}'.`);
+      }
+      executor = new OrchestrationExecutor(definition, { logger: this.options.logger });
+      result = executor.execute(work.history, newEvents);
+    }
+
+    const tooLarge = this.oversizedPayload(result);
+    if (tooLarge !== undefined) {
+      this.cache.delete(instance.instanceId);
+      const applied = result.newHistory.filter((e) => e.eventId < 0 && e.type !== "ExecutionCompleted");
+      return this.failedCommit(instance, consumed, applied, toFailureDetails(tooLarge), now);
+    }
+
+    const commit = this.translate(instance, consumed, result, now, session);
+    if (result.status === "Running" || result.status === "Suspended") {
+      this.cache.set(instance.instanceId, instance.executionId, executor);
+    } else {
+      this.cache.delete(instance.instanceId);
+    }
+    return commit;
+  }
+
+  private translate(
+    instance: InstanceRecord,
+    consumed: string[],
+    result: ExecutionResult,
+    now: string,
+    session: StepSession,
+  ): OrchestrationCommit {
+    const tasks: NewActivityTask[] = [];
+    const messages: NewMessage[] = [];
+    const children: CreateInstanceRequest[] = [];
+    const self = { instanceId: instance.instanceId, executionId: instance.executionId };
+    let completion: CompleteOrchestrationAction | undefined;
+
+    for (const action of result.actions) {
+      switch (action.type) {
+        case "ScheduleTask": {
+          if (this.app.getActivity(action.name) === undefined) {
+            const failureDetails = toFailureDetails(new UnknownActivityError(action.name));
+            messages.push({ ...self, event: newEvent("TaskFailed", now, { taskScheduledId: action.id, failureDetails }) });
+            break;
+          }
+          let lease: NewActivityTask["lease"];
+          if (this.options.reserveActivitySlot()) {
+            session.reservedSlots++;
+            lease = { workerId: this.options.workerId, leaseMs: this.options.leaseMs };
+          }
+          tasks.push({ ...self, taskId: action.id, name: action.name, input: action.input, lease });
+          break;
+        }
+        case "CreateTimer":
+          session.setTimers = true;
+          messages.push({
+            ...self,
+            event: newEvent("TimerFired", now, { timerId: action.id, fireAt: action.fireAt }),
+            visibleAt: action.fireAt,
+          });
+          break;
+        case "CreateSubOrchestration": {
+          const child = this.app.getOrchestration(action.name);
+          if (child === undefined) {
+            const error = new UnknownOrchestrationError(action.name, this.app.orchestrationNames);
+            const failureDetails = toFailureDetails(error);
+            messages.push({
+              ...self,
+              event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId: action.id, failureDetails }),
+            });
+            break;
+          }
+          const executionId = this.options.newExecutionId();
+          const parent = { name: instance.name, ...self, taskScheduledId: action.id };
+          children.push({
+            instanceId: action.instanceId,
+            name: child.name,
+            executionId,
+            input: action.input,
+            parent,
+            reuse: "ifTerminal",
+            startEvent: newEvent("ExecutionStarted", now, {
+              name: child.name,
+              input: action.input,
+              instanceId: action.instanceId,
+              executionId,
+              parent,
+            }),
+          });
+          break;
+        }
+        case "SendEvent":
+          messages.push({ instanceId: action.instanceId, event: newEvent("EventRaised", now, { name: action.name, input: action.data }) });
+          break;
+        case "CompleteOrchestration":
+          completion = action;
+          break;
+      }
+    }
+
+    // An instance scheduled to start later stays Pending while only other messages (events) arrive.
+    const stillPending = instance.status === "Pending" && result.status === "Running" && !result.newHistory.some((e) => e.type === "ExecutionStarted");
+    const commit = {
+      executionId: instance.executionId,
+      history: result.newHistory,
+      consumedMessageIds: consumed,
+      status: stillPending ? "Pending" : toRuntimeStatus(result),
+      output: result.output,
+      failureDetails: result.failureDetails,
+      customStatus: result.customStatus,
+      tasks,
+      messages,
+      children,
+      canceledTimerIds: result.canceledTimers,
+    };
+    if (completion === undefined) return commit;
+    if (completion.status === "ContinuedAsNew") {
+      const executionId = this.options.newExecutionId();
+      const start = newEvent("ExecutionStarted", now, {
+        name: instance.name,
+        version: instance.version,
+        input: completion.result,
+        instanceId: instance.instanceId,
+        executionId,
+        parent: instance.parent,
+      });
+      const carried = completion.carryoverEvents ?? [];
+      return { ...commit, output: undefined, continueAsNew: { executionId, input: completion.result, startMessages: [start, ...carried] } };
+    }
+    return { ...commit, messages: [...messages, ...this.notifyParent(instance, completion, now)] };
+  }
+
+  private notifyParent(instance: InstanceRecord, completion: CompleteOrchestrationAction, now: string): NewMessage[] {
+    const parent = instance.parent;
+    if (parent === undefined) return [];
+    const target = { instanceId: parent.instanceId, executionId: parent.executionId };
+    const taskScheduledId = parent.taskScheduledId;
+    if (completion.status === "Completed") {
+      return [{ ...target, event: newEvent("SubOrchestrationInstanceCompleted", now, { taskScheduledId, result: completion.result }) }];
+    }
+    const failureDetails: FailureDetails =
+      completion.status === "Terminated"
+        ? { errorType: "OrchestrationTerminated", errorMessage: `Instance '${instance.instanceId}' was terminated: ${completion.result ?? "no reason given"}` }
+        : (completion.failureDetails ?? { errorType: "Error", errorMessage: "The sub-orchestration failed." });
+    return [{ ...target, event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId, failureDetails }) }];
+  }
+
+  private failedCommit(
+    instance: InstanceRecord,
+    consumed: string[],
+    applied: readonly HistoryEvent[],
+    failureDetails: FailureDetails,
+    now: string,
+  ): OrchestrationCommit {
+    const completion: CompleteOrchestrationAction = { type: "CompleteOrchestration", status: "Failed", failureDetails };
+    return {
+      ...unchangedCommit(instance, consumed),
+      history: [...applied, newEvent("ExecutionCompleted", now, { status: "Failed", failureDetails })],
+      status: "Failed",
+      output: undefined,
+      failureDetails,
+      messages: this.notifyParent(instance, completion, now),
+    };
+  }
+
+  private oversizedPayload(result: ExecutionResult): Error | undefined {
+    const limit = this.options.maxPayloadBytes;
+    const check = (payload: Payload, what: string): void => void checkPayload(payload, what, limit);
+    try {
+      for (const action of result.actions) checkAction(action, check);
+      check(result.customStatus, "The custom status");
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    }
+  }
+}
+
+function checkAction(action: Action, check: (payload: Payload, what: string) => void): void {
+  switch (action.type) {
+    case "ScheduleTask":
+      return check(action.input, `The input of activity '${action.name}'`);
+    case "CreateSubOrchestration":
+      return check(action.input, `The input of sub-orchestration '${action.name}'`);
+    case "SendEvent":
+      return check(action.data, `The data of event '${action.name}'`);
+    case "CompleteOrchestration":
+      return check(action.result, "The orchestration's output");
+    case "CreateTimer":
+      return;
+  }
+}
+
+function toRuntimeStatus(result: ExecutionResult): RuntimeStatus {
+  return result.status === "ContinuedAsNew" ? "Running" : result.status;
+}
+
+function unchangedCommit(instance: InstanceRecord, consumed: string[]): OrchestrationCommit {
+  return {
+    executionId: instance.executionId,
+    history: [],
+    consumedMessageIds: consumed,
+    status: instance.status,
+    output: instance.output,
+    failureDetails: instance.failureDetails,
+    customStatus: instance.customStatus,
+    tasks: [],
+    messages: [],
+    children: [],
+    canceledTimerIds: [],
+  };
+}

@@ -1,0 +1,356 @@
+/**
+ * The worker: runs orchestration episodes and activities from a store, with concurrency limits,
+ * lease renewal for long activities, a bounded cache of warm executors and graceful shutdown.
+ *
+ * Invariants kept here:
+ * 1. An activity's result is applied through the store, fenced by its lease; a result whose
+ *    lease was lost is dropped (the new holder runs the task again).
+ * 2. When an activity finishes here and its orchestration is free, its result and the next
+ *    episode commit in one transaction (the stepped path); tasks that episode schedules are
+ *    enqueued already leased to this worker, up to its free activity slots.
+ * 3. Loops never sleep blindly: they wait on a wake-up (store event or in-process commit) with
+ *    a deadline at the store's next visible message or lease expiry, capped at `maxIdleMs`.
+ * 4. A store error is logged and retried with backoff; it never stops the worker.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import { InvalidArgumentError, toFailureDetails } from "../core/errors.js";
+import { serialize } from "../core/serde.js";
+import type { App } from "../sdk/app.js";
+import type { ActivityContext } from "../sdk/activity-context.js";
+import { LeaseLostError } from "../store/errors.js";
+import type { ActivityOutcome, ActivityWorkItem, CommitResult, Store } from "../store/store.js";
+import { UnknownActivityError, WorkerStateError } from "./errors.js";
+import { ExecutorCache } from "./executor-cache.js";
+import { consoleLogger, type Logger } from "./logger.js";
+import { OrchestrationProcessor, type StepSession } from "./orchestration-processor.js";
+import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
+import { Wakeup } from "./wakeups.js";
+import { newExecutionId } from "./ids.js";
+
+export interface WorkerOptions {
+  /** Identifies this worker in leases (default: a random id). */
+  readonly workerId?: string | undefined;
+  /** Activities run at once by this worker (default 100). */
+  readonly maxConcurrentActivities?: number | undefined;
+  /** Orchestration episodes in flight at once (default 1; raise it for a networked store). */
+  readonly maxConcurrentOrchestrations?: number | undefined;
+  /** Warm executors kept in memory (default 1000). */
+  readonly executorCacheSize?: number | undefined;
+  /** Lease length of work items; long activities renew theirs (default 30 s). */
+  readonly leaseMs?: number | undefined;
+  /** The longest an idle loop waits before looking again (default 1 s). */
+  readonly maxIdleMs?: number | undefined;
+  /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
+  readonly maxPayloadBytes?: number | undefined;
+  readonly logger?: Logger | undefined;
+}
+
+export interface StopOptions {
+  /** How long in-flight activities may take to finish before they are handed back (default 10 s). */
+  readonly timeoutMs?: number | undefined;
+}
+
+interface InFlight {
+  item: ActivityWorkItem;
+  readonly controller: AbortController;
+  abandoned: boolean;
+}
+
+type WorkerState = "new" | "running" | "stopping" | "stopped";
+
+/** Runs an app's orchestrations and activities from a store. Create with `createWorker`. */
+export class Worker {
+  readonly workerId: string;
+  readonly #store: Store;
+  readonly #app: App;
+  readonly #logger: Logger;
+  readonly #maxActivities: number;
+  readonly #maxOrchestrations: number;
+  readonly #leaseMs: number;
+  readonly #maxIdleMs: number;
+  readonly #maxPayloadBytes: number;
+  readonly #processor: OrchestrationProcessor;
+  readonly #orchestrationWake = new Wakeup();
+  readonly #activityWake = new Wakeup();
+  readonly #inFlight = new Map<string, InFlight>();
+  readonly #activityDone = new Set<() => void>();
+  #state: WorkerState = "new";
+  #activeSlots = 0;
+  #waitingForSlot = false;
+  #loops: Promise<void>[] = [];
+  #unsubscribe: (() => void) | undefined;
+
+  constructor(app: App, store: Store, options: WorkerOptions = {}) {
+    this.#app = app;
+    this.#store = store;
+    this.workerId = options.workerId ?? `worker-${randomUUID().slice(0, 8)}`;
+    this.#logger = options.logger ?? consoleLogger("warn");
+    this.#maxActivities = positive("maxConcurrentActivities", options.maxConcurrentActivities ?? 100);
+    this.#maxOrchestrations = positive("maxConcurrentOrchestrations", options.maxConcurrentOrchestrations ?? 1);
+    this.#leaseMs = positive("leaseMs", options.leaseMs ?? 30_000);
+    this.#maxIdleMs = positive("maxIdleMs", options.maxIdleMs ?? 1000);
+    this.#maxPayloadBytes = positive("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const cache = new ExecutorCache(options.executorCacheSize ?? 1000);
+    this.#processor = new OrchestrationProcessor(app, cache, {
+      workerId: this.workerId,
+      leaseMs: this.#leaseMs,
+      maxPayloadBytes: this.#maxPayloadBytes,
+      logger: this.#logger,
+      newExecutionId,
+      reserveActivitySlot: () => this.#reserveSlot(),
+    });
+  }
+
+  /** True between `start()` and the end of `stop()`. */
+  get isRunning(): boolean {
+    return this.#state === "running";
+  }
+
+  /** Activities running now. */
+  get activeActivities(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Starts the dispatch loops. */
+  start(): this {
+    if (this.#state !== "new") throw new WorkerStateError(`A worker starts once; this one is ${this.#state}.`);
+    this.#state = "running";
+    this.#unsubscribe = this.#store.subscribe((event) => {
+      if (event.kind === "work") this.wake();
+    });
+    for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
+    this.#loops.push(this.#activityLoop());
+    return this;
+  }
+
+  /** Makes idle loops look for work now (e.g. after moving a test clock). */
+  wake(): void {
+    this.#orchestrationWake.notify();
+    this.#activityWake.notify();
+  }
+
+  /**
+   * Stops taking work, lets in-flight activities finish until the deadline, then aborts the
+   * rest and hands their tasks back to the store. Resolves when the worker has stopped.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    if (this.#state === "stopped" || this.#state === "new") {
+      this.#state = "stopped";
+      return;
+    }
+    if (this.#state === "stopping") return this.#waitStopped();
+    this.#state = "stopping";
+    this.wake();
+    await Promise.all(this.#loops);
+    const deadline = Date.now() + (options.timeoutMs ?? 10_000);
+    while (this.#inFlight.size > 0 && Date.now() < deadline) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.max(1, deadline - Date.now()));
+        function done(): void {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#activityDone.add(done);
+      });
+    }
+    for (const flight of this.#inFlight.values()) {
+      flight.abandoned = true;
+      flight.controller.abort(new Error("The worker is stopping."));
+      try {
+        await this.#store.abandonActivity(flight.item);
+      } catch (error) {
+        if (!(error instanceof LeaseLostError)) this.#logger.warn(`Could not hand back activity task ${flight.item.id}`, error);
+      }
+    }
+    this.#unsubscribe?.();
+    this.#state = "stopped";
+    for (const done of this.#activityDone) done();
+  }
+
+  async #waitStopped(): Promise<void> {
+    while (this.#state !== "stopped") await new Promise<void>((resolve) => this.#activityDone.add(resolve));
+  }
+
+  #reserveSlot(): boolean {
+    if (this.#state !== "running" || this.#activeSlots >= this.#maxActivities) return false;
+    this.#activeSlots++;
+    return true;
+  }
+
+  #releaseSlots(count: number): void {
+    if (count <= 0) return;
+    this.#activeSlots -= count;
+    // Only a loop that stopped for want of a slot needs waking; the others wait for store events.
+    if (this.#waitingForSlot) {
+      this.#waitingForSlot = false;
+      this.#activityWake.notify();
+    }
+  }
+
+  /** Undoes in memory what a failed store call did: warm executors and reserved slots. */
+  #discard(session: StepSession): void {
+    for (const instanceId of session.stepped) this.#processor.cache.delete(instanceId);
+    this.#releaseSlots(session.reservedSlots);
+    session.reservedSlots = 0;
+  }
+
+  #accept(session: StepSession, result: CommitResult | undefined): void {
+    const leased = result?.leasedTasks ?? [];
+    this.#releaseSlots(session.reservedSlots - leased.length);
+    session.reservedSlots = 0;
+    if (session.setTimers) this.#orchestrationWake.notify();
+    for (const item of leased) this.#runActivity(item);
+  }
+
+  async #orchestrationLoop(): Promise<void> {
+    let failures = 0;
+    while (this.#state === "running") {
+      const session = this.#processor.session();
+      try {
+        const result = await this.#store.stepOrchestration(session, { workerId: this.workerId, leaseMs: this.#leaseMs });
+        failures = 0;
+        this.#accept(session, result);
+        if (result === undefined) await this.#idle(this.#orchestrationWake);
+      } catch (error) {
+        this.#discard(session);
+        failures++;
+        this.#logger.error(`Orchestration dispatch failed (attempt ${failures}); retrying.`, error);
+        await this.#orchestrationWake.wait(Math.min(this.#maxIdleMs, 10 * 2 ** failures));
+      }
+    }
+  }
+
+  async #activityLoop(): Promise<void> {
+    let failures = 0;
+    while (this.#state === "running") {
+      const free = this.#maxActivities - this.#activeSlots;
+      if (free <= 0) {
+        this.#waitingForSlot = true;
+        await this.#activityWake.wait(this.#maxIdleMs);
+        continue;
+      }
+      try {
+        this.#activeSlots += free;
+        let items: ActivityWorkItem[];
+        try {
+          items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free });
+        } finally {
+          this.#activeSlots -= free;
+        }
+        failures = 0;
+        for (const item of items) {
+          this.#activeSlots++;
+          this.#runActivity(item);
+        }
+        if (items.length === 0) await this.#idle(this.#activityWake);
+      } catch (error) {
+        failures++;
+        this.#logger.error(`Activity dispatch failed (attempt ${failures}); retrying.`, error);
+        await this.#activityWake.wait(Math.min(this.#maxIdleMs, 10 * 2 ** failures));
+      }
+    }
+  }
+
+  async #idle(wakeup: Wakeup): Promise<void> {
+    let delay = this.#maxIdleMs;
+    try {
+      const next = await this.#store.nextWakeUp();
+      if (next !== undefined) delay = Math.min(delay, Math.max(0, next - this.#store.now()));
+    } catch (error) {
+      this.#logger.warn("Could not read the store's next wake-up time.", error);
+    }
+    await wakeup.wait(delay);
+  }
+
+  /** Runs a leased task whose activity slot is already taken. */
+  #runActivity(item: ActivityWorkItem): void {
+    const flight: InFlight = { item, controller: new AbortController(), abandoned: false };
+    this.#inFlight.set(item.id, flight);
+    void this.#execute(flight).finally(() => {
+      this.#inFlight.delete(item.id);
+      this.#releaseSlots(1);
+      for (const done of this.#activityDone) done();
+      this.#activityDone.clear();
+    });
+  }
+
+  async #execute(flight: InFlight): Promise<void> {
+    const renew = setInterval(() => void this.#renew(flight), Math.max(10, Math.floor(this.#leaseMs / 3)));
+    let outcome: ActivityOutcome;
+    try {
+      outcome = await this.#invoke(flight);
+    } finally {
+      clearInterval(renew);
+    }
+    if (flight.abandoned) return;
+    const session = this.#state === "running" ? this.#processor.session() : undefined;
+    try {
+      const result = await this.#store.completeActivity(flight.item, outcome, session);
+      if (session) this.#accept(session, result);
+    } catch (error) {
+      if (session) this.#discard(session);
+      if (error instanceof LeaseLostError) {
+        this.#logger.warn(`Result of activity '${flight.item.name}' (task ${flight.item.id}) dropped: ${error.message}`);
+      } else {
+        this.#logger.error(`Could not store the result of activity '${flight.item.name}'; it will run again.`, error);
+      }
+    }
+  }
+
+  async #invoke(flight: InFlight): Promise<ActivityOutcome> {
+    const { item } = flight;
+    const registered = this.#app.getActivity(item.name);
+    if (registered === undefined) return { ok: false, failureDetails: toFailureDetails(new UnknownActivityError(item.name)) };
+    const ctx: ActivityContext = {
+      name: registered.name,
+      instanceId: item.instanceId,
+      executionId: item.executionId,
+      taskId: item.taskId,
+      signal: flight.controller.signal,
+    };
+    try {
+      const input = item.input === undefined ? undefined : JSON.parse(item.input);
+      const value = await registered.fn(input, ctx);
+      const result = serialize(value, `the result of activity '${item.name}'`);
+      checkPayload(result, `The result of activity '${item.name}'`, this.#maxPayloadBytes);
+      return { ok: true, result };
+    } catch (error) {
+      return { ok: false, failureDetails: toFailureDetails(error) };
+    }
+  }
+
+  async #renew(flight: InFlight): Promise<void> {
+    if (flight.abandoned) return;
+    try {
+      flight.item = await this.#store.renewActivityLease(flight.item, this.#leaseMs);
+    } catch (error) {
+      if (error instanceof LeaseLostError) {
+        flight.abandoned = true;
+        flight.controller.abort(error);
+      } else {
+        this.#logger.warn(`Could not renew the lease of activity task ${flight.item.id}.`, error);
+      }
+    }
+  }
+}
+
+function positive(name: string, value: number): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
+    throw new InvalidArgumentError(`Worker option '${name}' must be a positive number; received ${String(value)}.`);
+  }
+  return value;
+}
+
+/**
+ * Creates a worker for an app on a store. Call `start()` to run it and `stop()` to end it.
+ *
+ * @example
+ * const worker = createWorker(app, sqlite("perdure.db")).start();
+ * // …
+ * await worker.stop();
+ */
+export function createWorker(app: App, store: Store, options?: WorkerOptions): Worker {
+  return new Worker(app, store, options);
+}

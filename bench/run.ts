@@ -1,0 +1,57 @@
+/**
+ * `npm run bench`: runs W1–W4 three times each, every run in a fresh process on a fresh store,
+ * rounds interleaved (W1, W2, W3, W4, W1, …), and prints one JSON line per run and a summary of
+ * medians. Options: --rounds N, --workloads W1,W3, --synchronous NORMAL (a relaxed, labelled variant).
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const args = process.argv.slice(2);
+const option = (name: string, fallback: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+};
+const rounds = Number(option("rounds", "3"));
+const workloads = option("workloads", "W1,W2,W3,W4").split(",");
+const synchronous = option("synchronous", "FULL");
+const here = dirname(fileURLToPath(import.meta.url));
+const tsx = join(here, "..", "node_modules", ".bin", "tsx");
+
+const results = new Map<string, Record<string, number | string>[]>();
+for (let round = 1; round <= rounds; round++) {
+  for (const workload of workloads) {
+    const dir = mkdtempSync(join(tmpdir(), "perdure-bench-"));
+    try {
+      const run = spawnSync(tsx, [join(here, "workload.ts"), workload, join(dir, "bench.db"), synchronous], { encoding: "utf8" });
+      if (run.status !== 0) {
+        console.error(`${workload} round ${round} failed:\n${run.stderr}`);
+        process.exitCode = 1;
+        continue;
+      }
+      const line = run.stdout.trim().split("\n").pop()!;
+      console.log(line);
+      const list = results.get(workload) ?? [];
+      list.push(JSON.parse(line));
+      results.set(workload, list);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+const key: Record<string, string> = { W1: "ms_per_step", W2: "steps_per_s", W3: "wf_per_s", W4: "p50_ms" };
+const summary: Record<string, number | string> = { summary: "medians" };
+for (const [workload, runs] of results) {
+  summary[`${workload}_${key[workload]}`] = median(runs.map((r) => Number(r[key[workload]!])));
+  summary.durability = String(runs[0]!.durability);
+  summary.store = String(runs[0]!.store);
+}
+console.log(JSON.stringify(summary));

@@ -1,0 +1,288 @@
+/**
+ * The worker end to end on the embedded store: its concurrency limit, lease renewal, the warm
+ * executor cache, graceful stop, durable timers (also across a restart) and its lifecycle.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createApp, createWorker, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
+import { gate, tempDir, Turnstile, type Gate } from "../helpers/gates.js";
+import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
+
+const app = createApp();
+
+// Concurrency: activities queue at a turnstile the test opens one at a time.
+let turnstile = new Turnstile();
+const load = { running: 0, maxRunning: 0, finished: 0 };
+const slow = app.activity("Slow", async (i: number) => {
+  load.running++;
+  load.maxRunning = Math.max(load.maxRunning, load.running);
+  try {
+    await turnstile.pass();
+    return i * 2;
+  } finally {
+    load.running--;
+    load.finished++;
+  }
+});
+const fanOut = app.orchestration("FanOut", function* (ctx, n: number) {
+  return yield* ctx.all(Array.from({ length: n }, (_, i) => ctx.callActivity(slow, i)));
+});
+
+// Long activities: each run waits on the current gate; the test counts runs and aborts.
+let longGate: Gate = gate();
+const long = { runs: 0, aborted: 0 };
+const longActivity = app.activity("Long", async (_: void, ctx) => {
+  const run = ++long.runs;
+  ctx.signal.addEventListener("abort", () => long.aborted++);
+  if (run === 1) await longGate.promise;
+  return `run ${run}`;
+});
+const callsLong = app.orchestration("CallsLong", function* (ctx) {
+  return yield* ctx.callActivity(longActivity);
+});
+
+// Graceful stop: this activity goes on working for a while after the test lets it through.
+let workGate: Gate = gate();
+const work = { runs: 0, aborted: 0 };
+const worksOn = app.activity("WorksOn", async (workMs: number, ctx) => {
+  const run = ++work.runs;
+  ctx.signal.addEventListener("abort", () => work.aborted++);
+  await workGate.promise;
+  await new Promise((resolve) => setTimeout(resolve, workMs));
+  return `run ${run}`;
+});
+const callsWorksOn = app.orchestration("CallsWorksOn", function* (ctx, workMs: number) {
+  return yield* ctx.callActivity(worksOn, workMs);
+});
+
+// Warm executors: count how often the generator body is entered, per instance.
+const entered = new Map<string, number>();
+function enter(instanceId: string): void {
+  entered.set(instanceId, (entered.get(instanceId) ?? 0) + 1);
+}
+const inc = app.activity("Inc", async (x: number) => x + 1);
+const chain = app.orchestration("Chain", function* (ctx, start: number) {
+  enter(ctx.instanceId);
+  let v = start;
+  for (let i = 0; i < 10; i++) v = yield* ctx.callActivity(inc, v);
+  return v;
+});
+// Two instances of this chain move in lockstep: step i of one finishes only once the other reached it.
+let barriers = new Map<number, { arrived: number; gate: Gate }>();
+const lockstepInc = app.activity("LockstepInc", async ({ x, step }: { x: number; step: number }) => {
+  let barrier = barriers.get(step);
+  if (barrier === undefined) barriers.set(step, (barrier = { arrived: 0, gate: gate() }));
+  if (++barrier.arrived === 2) barrier.gate.open();
+  await barrier.gate.promise;
+  return x + 1;
+});
+const lockstepChain = app.orchestration("LockstepChain", function* (ctx, start: number) {
+  enter(ctx.instanceId);
+  let v = start;
+  for (let step = 0; step < 10; step++) v = yield* ctx.callActivity(lockstepInc, { x: v, step });
+  return v;
+});
+
+// Timers.
+const sleeper = app.orchestration("Sleeper", function* (ctx, ms: number) {
+  const before = ctx.currentUtcDateTime.getTime();
+  yield* ctx.createTimer(ms);
+  const after = ctx.currentUtcDateTime.getTime();
+  return { before, after };
+});
+
+const runtimes: TestRuntime[] = [];
+const cleanups: Array<() => void> = [];
+afterEach(async () => {
+  longGate.open();
+  workGate.open();
+  turnstile.openForGood();
+  for (const rt of runtimes.splice(0)) await rt.close();
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+
+function runtime(options: Parameters<typeof startRuntime>[1] = {}): TestRuntime {
+  const rt = startRuntime(app, options);
+  runtimes.push(rt);
+  return rt;
+}
+
+/** A store file in a temporary folder that outlives the runtimes opened on it. */
+function storeFile(): string {
+  const tmp = tempDir();
+  cleanups.push(tmp.remove);
+  return tmp.path("worker.db");
+}
+
+function finish<T = unknown>(rt: TestRuntime, id: string): Promise<OrchestrationStatus<T>> {
+  return rt.client.waitForCompletion<T>(id, { timeoutMs: 30_000 });
+}
+
+describe("worker: concurrency and leases", () => {
+  it("never runs more activities at once than maxConcurrentActivities, and runs them all", async () => {
+    turnstile = new Turnstile();
+    Object.assign(load, { running: 0, maxRunning: 0, finished: 0 });
+    const rt = runtime({ maxConcurrentActivities: 2 });
+    const id = await rt.client.startNew(fanOut, { input: 8 });
+    for (let released = 0; released < 8; released++) {
+      const expected = Math.min(2, 8 - released);
+      await waitUntil(() => {
+        expect(load.running).toBeLessThanOrEqual(2);
+        return turnstile.waiting === expected;
+      }, `${expected} activities wait (after ${released} released)`);
+      expect(rt.worker.activeActivities).toBeLessThanOrEqual(2);
+      turnstile.releaseOne();
+    }
+    const status = await finish(rt, id);
+    expect(status.output).toEqual([0, 2, 4, 6, 8, 10, 12, 14]);
+    expect(load.maxRunning).toBe(2);
+    expect(load.finished).toBe(8);
+  });
+
+  it("renews the lease of a long activity, which runs exactly once", async () => {
+    longGate = gate();
+    Object.assign(long, { runs: 0, aborted: 0 });
+    const rt = runtime({ leaseMs: 300 });
+    let renewals = 0;
+    const renew = rt.store.renewActivityLease.bind(rt.store);
+    rt.store.renewActivityLease = async (item, leaseMs) => {
+      const renewed = await renew(item, leaseMs);
+      renewals++;
+      return renewed;
+    };
+    const id = await rt.client.startNew(callsLong);
+    await waitUntil(() => renewals >= 2, "the lease was renewed twice");
+    longGate.open();
+    const status = await finish(rt, id);
+    expect(status.output).toBe("run 1");
+    expect(long).toEqual({ runs: 1, aborted: 0 });
+  });
+});
+
+describe("worker: warm executors", () => {
+  it("with the default cache, a 10-step chain enters its generator once", async () => {
+    const rt = runtime();
+    const id = await rt.client.startNew(chain, { input: 5 });
+    expect((await finish(rt, id)).output).toBe(15);
+    expect(entered.get(id)).toBe(1);
+  });
+
+  it("with a cache of one and two interleaved instances, executors are replayed and still right", async () => {
+    barriers = new Map();
+    const rt = runtime({ executorCacheSize: 1 });
+    const a = await rt.client.startNew(lockstepChain, { input: 0 });
+    const b = await rt.client.startNew(lockstepChain, { input: 100 });
+    expect((await finish(rt, a)).output).toBe(10);
+    expect((await finish(rt, b)).output).toBe(110);
+    expect(entered.get(a)).toBeGreaterThan(1);
+    expect(entered.get(b)).toBeGreaterThan(1);
+  });
+});
+
+describe("worker: graceful stop", () => {
+  it("lets an in-flight activity that finishes in time complete, and keeps its result", async () => {
+    workGate = gate();
+    Object.assign(work, { runs: 0, aborted: 0 });
+    const file = storeFile();
+    const first = runtime({ file });
+    const id = await first.client.startNew(callsWorksOn, { instanceId: "stop-in-time", input: 300 });
+    await waitUntil(() => work.runs === 1, "the activity runs");
+
+    // The activity still has 300 ms of work when the stop begins.
+    const stopping = first.worker.stop({ timeoutMs: 30_000 });
+    expect(first.worker.isRunning).toBe(false);
+    workGate.open();
+    await stopping;
+    expect(work.aborted).toBe(0);
+    expect(first.worker.activeActivities).toBe(0);
+    await first.close();
+
+    // A new worker finds the stored result: the activity does not run again.
+    const second = runtime({ file });
+    const status = await finish(second, id);
+    expect(status.output).toBe("run 1");
+    expect(work.runs).toBe(1);
+  });
+
+  it("aborts an activity that does not finish in time and hands it back; a new worker runs it again", async () => {
+    longGate = gate();
+    Object.assign(long, { runs: 0, aborted: 0 });
+    const file = storeFile();
+    const first = runtime({ file });
+    const id = await first.client.startNew(callsLong, { instanceId: "stop-late" });
+    await waitUntil(() => long.runs === 1, "the activity runs");
+
+    await first.worker.stop({ timeoutMs: 200 });
+    expect(long.aborted).toBe(1);
+    expect((await first.client.getStatus(id))?.runtimeStatus).toBe("Running");
+    await first.close();
+
+    const second = runtime({ file });
+    const status = await finish(second, id);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output).toBe("run 2");
+    expect(long.runs).toBe(2);
+    const completed = (await second.client.getHistory(id)).filter((e) => e.type === "TaskCompleted");
+    expect(completed).toHaveLength(1);
+  });
+});
+
+describe("worker: timers", () => {
+  it("never fires a timer before its time", async () => {
+    const rt = runtime();
+    const startedAt = Date.now();
+    const id = await rt.client.startNew(sleeper, { input: 200 });
+    const status = await finish<{ before: number; after: number }>(rt, id);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output!.after - status.output!.before).toBeGreaterThanOrEqual(200);
+    expect(status.lastUpdatedTime.getTime() - startedAt).toBeGreaterThanOrEqual(200);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(200);
+  });
+
+  it("fires a timer that came due while no worker ran, once a worker is back", async () => {
+    const file = storeFile();
+    const first = runtime({ file });
+    const id = await first.client.startNew(sleeper, { instanceId: "sleeps-through-restart", input: 1500 });
+    let fireAt = 0;
+    await waitUntil(async () => {
+      const timer = (await first.client.getHistory(id)).find((e) => e.type === "TimerCreated");
+      if (timer?.type === "TimerCreated") fireAt = Date.parse(timer.fireAt);
+      return timer !== undefined;
+    }, "the timer is set");
+    await first.worker.stop();
+    // The premise: the worker stopped before the timer was due.
+    expect(Date.now()).toBeLessThan(fireAt);
+    expect((await first.client.getHistory(id)).some((e) => e.type === "TimerFired")).toBe(false);
+    await first.close();
+
+    await waitUntil(() => Date.now() >= fireAt, "the timer is due");
+    const second = runtime({ file });
+    const status = await finish<{ before: number; after: number }>(second, id);
+    expect(status.runtimeStatus).toBe("Completed");
+    expect(status.output!.after - status.output!.before).toBeGreaterThanOrEqual(1500);
+    expect(status.output!.after).toBeGreaterThanOrEqual(fireAt);
+  });
+});
+
+describe("worker: lifecycle", () => {
+  it("starts once, and stop() may be called any number of times", async () => {
+    const rt = runtime();
+    expect(rt.worker.isRunning).toBe(true);
+    expect(() => rt.worker.start()).toThrow(WorkerStateError);
+    await Promise.all([rt.worker.stop(), rt.worker.stop()]);
+    await rt.worker.stop();
+    expect(rt.worker.isRunning).toBe(false);
+    expect(() => rt.worker.start()).toThrow(/starts once; this one is stopped/);
+    // A worker that never started stops without complaint too.
+    await createWorker(app, rt.store).stop();
+  });
+
+  it.each([
+    ["maxConcurrentActivities", { maxConcurrentActivities: 0 }],
+    ["leaseMs", { leaseMs: -1 }],
+    ["maxIdleMs", { maxIdleMs: Number.NaN }],
+  ])("refuses an invalid %s with InvalidArgumentError", async (name, options) => {
+    const rt = runtime();
+    expect(() => createWorker(app, rt.store, options)).toThrow(InvalidArgumentError);
+    expect(() => createWorker(app, rt.store, options)).toThrow(new RegExp(`Worker option '${name}' must be a positive number`));
+  });
+});

@@ -62,6 +62,11 @@ export class StepSession implements OrchestrationStepper {
     this.stepped.push(work.instance.instanceId);
     return this.processor.step(work, this);
   }
+
+  /** The store rolled back this session's episodes: their warm executors ran ahead of it. */
+  discard(): void {
+    for (const instanceId of this.stepped) this.processor.cache.delete(instanceId);
+  }
 }
 
 export class OrchestrationProcessor {

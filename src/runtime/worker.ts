@@ -60,6 +60,9 @@ interface InFlight {
 
 type WorkerState = "new" | "running" | "stopping" | "stopped";
 
+/** Ready instances stepped in one store transaction by one orchestration loop. */
+const STEP_BATCH = 32;
+
 /** Runs an app's orchestrations and activities from a store. Create with `createWorker`. */
 export class Worker {
   readonly workerId: string;
@@ -191,7 +194,7 @@ export class Worker {
 
   /** Undoes in memory what a failed store call did: warm executors and reserved slots. */
   #discard(session: StepSession): void {
-    for (const instanceId of session.stepped) this.#processor.cache.delete(instanceId);
+    session.discard();
     this.#releaseSlots(session.reservedSlots);
     session.reservedSlots = 0;
   }
@@ -209,7 +212,11 @@ export class Worker {
     while (this.#state === "running") {
       const session = this.#processor.session();
       try {
-        const result = await this.#store.stepOrchestration(session, { workerId: this.workerId, leaseMs: this.#leaseMs });
+        const result = await this.#store.stepOrchestration(session, {
+          workerId: this.workerId,
+          leaseMs: this.#leaseMs,
+          maxInstances: STEP_BATCH,
+        });
         failures = 0;
         this.#accept(session, result);
         if (result === undefined) await this.#idle(this.#orchestrationWake);
@@ -232,17 +239,19 @@ export class Worker {
         continue;
       }
       try {
-        this.#activeSlots += free;
-        let items: ActivityWorkItem[];
-        try {
-          items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free });
-        } finally {
-          this.#activeSlots -= free;
-        }
+        // Slots are not held while the lease call waits: episodes committing meanwhile may enqueue
+        // tasks already leased to this worker. Tasks leased beyond the free slots are handed back.
+        const items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free });
         failures = 0;
         for (const item of items) {
-          this.#activeSlots++;
-          this.#runActivity(item);
+          if (this.#activeSlots < this.#maxActivities) {
+            this.#activeSlots++;
+            this.#runActivity(item);
+          } else {
+            void this.#store.abandonActivity(item).catch((error: unknown) => {
+              this.#logger.warn(`Could not hand back activity task ${item.id}.`, error);
+            });
+          }
         }
         if (items.length === 0) await this.#idle(this.#activityWake);
       } catch (error) {

@@ -211,6 +211,11 @@ export interface OrchestrationStepper {
   isWarm(instanceId: string, executionId: string): boolean;
   /** Returns the commit, or undefined to leave the instance and its messages as they are. */
   step(work: StepInput): OrchestrationCommit | undefined;
+  /**
+   * Called synchronously when the store rolls back what this stepper's episodes produced (before
+   * any other work runs), so that in-memory state derived from them can be dropped at once.
+   */
+  discard?(): void;
 }
 
 /** Options of the lease calls. */
@@ -319,10 +324,14 @@ export interface Store {
 
   /**
    * Takes the next instance with visible messages and no live lease, runs `stepper` on it and
-   * applies its commit, in one transaction — the lease is the transaction itself. Returns
-   * undefined when no instance was ready (or the stepper returned undefined).
+   * applies its commit, in one transaction — the lease is the transaction itself. With
+   * `maxInstances`, goes on with the next ready instances, up to that many, in the same
+   * transaction. Returns undefined when no instance was ready (or the stepper returned undefined).
    */
-  stepOrchestration(stepper: OrchestrationStepper, options: LeaseOptions): Promise<CommitResult | undefined>;
+  stepOrchestration(
+    stepper: OrchestrationStepper,
+    options: LeaseOptions & { readonly maxInstances?: number | undefined },
+  ): Promise<CommitResult | undefined>;
 
   /** Leases up to `max` visible activity tasks that have no live lease. */
   leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]>;

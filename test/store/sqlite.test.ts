@@ -134,3 +134,72 @@ describe("sqlite file stores", () => {
     await expect(a.abandonOrchestration(held!)).rejects.toMatchObject({ name: "LeaseLostError" });
   });
 });
+
+describe("sqlite group commit", () => {
+  it("commits writes asked for in one turn together, and rolls back only the one that fails", async () => {
+    const store = sqlite(":memory:");
+    try {
+      const [a, dup, b] = await Promise.allSettled([
+        store.createInstance(startRequest("gc-a")),
+        store.createInstance(startRequest("gc-a")),
+        store.createInstance(startRequest("gc-b")),
+      ]);
+      expect(a.status).toBe("fulfilled");
+      expect(dup.status).toBe("rejected");
+      expect((dup as PromiseRejectedResult).reason.name).toBe("InstanceExistsError");
+      expect(b.status).toBe("fulfilled");
+      expect((await store.getInstance("gc-a"))?.status).toBe("Pending");
+      expect((await store.getInstance("gc-b"))?.status).toBe("Pending");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("tells a stepper at once when its write rolls back, before later writes of the same batch run", async () => {
+    const store = sqlite(":memory:");
+    try {
+      await store.createInstance(startRequest("gc-step"));
+      const order: string[] = [];
+      const failing = {
+        isWarm: () => false,
+        step: () => {
+          order.push("step");
+          throw new Error("episode failed");
+        },
+        discard: () => order.push("discard"),
+      };
+      const later = {
+        isWarm: () => false,
+        step: () => {
+          order.push("second step");
+          return undefined;
+        },
+      };
+      const results = await Promise.allSettled([
+        store.stepOrchestration(failing, { workerId: "w", leaseMs: 1000 }),
+        store.stepOrchestration(later, { workerId: "w", leaseMs: 1000 }),
+      ]);
+      expect(results[0]!.status).toBe("rejected");
+      expect(order).toEqual(["step", "discard", "second step"]);
+      // The failed episode changed nothing: the start message is still there to run.
+      expect((await store.getInstance("gc-step"))?.status).toBe("Pending");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("commits writes still queued when the store closes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "perdure-sqlite-"));
+    try {
+      const store = sqlite(join(dir, "close.db"));
+      const pending = store.createInstance(startRequest("gc-close"));
+      await store.close();
+      await pending;
+      const reopened = sqlite(join(dir, "close.db"));
+      expect((await reopened.getInstance("gc-close"))?.instanceId).toBe("gc-close");
+      await reopened.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -95,6 +95,9 @@ export class SqliteStore implements Store {
   private readonly writes: Writes;
   private readonly transaction: Database.Transaction<<T>(body: (tx: Tx) => T, tx: Tx) => T>;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private readonly savepoint: Database.Transaction<<T>(body: (tx: Tx) => T, tx: Tx) => T>;
+  private readonly pending: Array<{ body: (tx: Tx) => unknown; resolve: (value: unknown) => void; reject: (error: unknown) => void }> = [];
+  private flushScheduled = false;
   private closed = false;
 
   constructor(
@@ -108,6 +111,8 @@ export class SqliteStore implements Store {
     this.sql = new Statements(db);
     this.writes = new Writes(this.sql);
     this.transaction = db.transaction(<T>(body: (tx: Tx) => T, tx: Tx): T => body(tx));
+    // Called inside `transaction`, better-sqlite3 runs this as a savepoint.
+    this.savepoint = db.transaction(<T>(body: (tx: Tx) => T, tx: Tx): T => body(tx));
     registerConnection(this, db);
   }
 
@@ -116,14 +121,14 @@ export class SqliteStore implements Store {
   }
 
   async createInstance(request: CreateInstanceRequest): Promise<void> {
-    this.write((tx) => {
+    return this.write((tx) => {
       const takenBy = this.writes.createInstance(tx, request);
       if (takenBy !== undefined) throw new InstanceExistsError(request.instanceId, takenBy);
     });
   }
 
   async sendMessages(messages: readonly NewMessage[]): Promise<void> {
-    this.write((tx) => {
+    return this.write((tx) => {
       for (const instanceId of new Set(messages.map((m) => m.instanceId))) {
         if (this.sql.one(sql.SELECT_INSTANCE_EXISTS, { instanceId }) === undefined) {
           throw new InstanceNotFoundError(instanceId);
@@ -156,7 +161,7 @@ export class SqliteStore implements Store {
 
   async abandonOrchestration(item: OrchestrationWorkItem, delayMs = 0): Promise<void> {
     validateDuration(delayMs, "delayMs", 0);
-    this.write((tx) => {
+    return this.write((tx) => {
       const instanceId = item.instance.instanceId;
       if (this.sql.run(sql.RELEASE_INSTANCE_LOCK, { instanceId, lockToken: item.lockToken }) === 0) {
         throw lostInstance(item);
@@ -179,10 +184,24 @@ export class SqliteStore implements Store {
     });
   }
 
-  async stepOrchestration(stepper: OrchestrationStepper, _options: LeaseOptions): Promise<CommitResult | undefined> {
+  async stepOrchestration(
+    stepper: OrchestrationStepper,
+    options: LeaseOptions & { readonly maxInstances?: number | undefined },
+  ): Promise<CommitResult | undefined> {
+    const max = options.maxInstances ?? 1;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
+    }
     return this.write((tx) => {
-      const row = this.nextReadyInstance(tx);
-      return row === undefined ? undefined : this.step(tx, row, stepper, undefined);
+      let leasedTasks: ActivityWorkItem[] | undefined;
+      for (let i = 0; i < max; i++) {
+        const row = this.nextReadyInstance(tx);
+        if (row === undefined) break;
+        const result = this.step(tx, row, stepper, undefined);
+        if (result === undefined) break;
+        leasedTasks = leasedTasks === undefined ? [...result.leasedTasks] : leasedTasks.concat(result.leasedTasks);
+      }
+      return leasedTasks === undefined ? undefined : { leasedTasks };
     });
   }
 
@@ -225,7 +244,7 @@ export class SqliteStore implements Store {
 
   async abandonActivity(item: ActivityWorkItem, delayMs = 0): Promise<void> {
     validateDuration(delayMs, "delayMs", 0);
-    this.write((tx) => {
+    return this.write((tx) => {
       const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, visibleAt: tx.later(delayMs) };
       if (this.sql.run(sql.RELEASE_TASK_LOCK, params) === 0) throw lostTask(item);
       tx.work = delayMs === 0;
@@ -320,7 +339,7 @@ export class SqliteStore implements Store {
   }
 
   async rewind(request: RewindRequest): Promise<void> {
-    this.write((tx) => {
+    return this.write((tx) => {
       const { instanceId, executionId } = request;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
       if (row === undefined) throw new InstanceNotFoundError(instanceId);
@@ -366,6 +385,8 @@ export class SqliteStore implements Store {
   /** Closes the database. Calling it again does nothing; any other method then throws StoreClosedError. */
   async close(): Promise<void> {
     if (this.closed) return;
+    // Writes already asked for are committed (and their callers answered) before the file closes.
+    this.flush();
     this.closed = true;
     this.listeners.clear();
     this.db.close();
@@ -383,6 +404,7 @@ export class SqliteStore implements Store {
     const messages = this.visibleMessages(tx, instanceId);
     if (inline !== undefined) messages.push(inline);
     const history = stepper.isWarm(instanceId, executionId) ? undefined : this.executionHistory(instanceId, executionId);
+    tx.steppers.add(stepper);
     const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
     if (commit === undefined) return undefined;
     // An inline message the episode did not consume stays in the inbox, like any other.
@@ -406,12 +428,58 @@ export class SqliteStore implements Store {
     return this.sql.all<MessageRow>(sql.SELECT_VISIBLE_MESSAGES, { instanceId, now: tx.nowIso }).map(toInboxMessage);
   }
 
-  private write<T>(body: (tx: Tx) => T): T {
+  /**
+   * Group commit: writes asked for in the same turn of the event loop run in one transaction, each
+   * in its own savepoint, and share one sync to disk. A write that throws rolls back alone (and
+   * its steppers are told at once); if the transaction itself fails, every write in it fails.
+   * Each write's promise settles only after the transaction committed.
+   */
+  private write<T>(body: (tx: Tx) => T): Promise<T> {
     this.assertOpen();
-    const tx = new Tx(this.clock());
-    const result = this.transaction.immediate(body, tx) as T;
-    this.emit(tx);
-    return result;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const batch = this.pending.splice(0);
+    if (batch.length === 0) return;
+    if (this.closed) {
+      for (const op of batch) op.reject(new StoreClosedError());
+      return;
+    }
+    const outcomes: Array<{ ok: true; value: unknown; tx: Tx } | { ok: false; error: unknown }> = [];
+    try {
+      this.transaction.immediate(() => {
+        for (const op of batch) {
+          const tx = new Tx(this.clock());
+          try {
+            outcomes.push({ ok: true, value: this.savepoint(op.body, tx), tx });
+          } catch (error) {
+            for (const stepper of tx.steppers) stepper.discard?.();
+            outcomes.push({ ok: false, error });
+          }
+        }
+      }, new Tx(this.clock()));
+    } catch (error) {
+      for (const outcome of outcomes) if (outcome.ok) for (const stepper of outcome.tx.steppers) stepper.discard?.();
+      for (const op of batch) op.reject(error);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) {
+        this.emit(outcome.tx);
+        op.resolve(outcome.value);
+      } else {
+        op.reject(outcome.error);
+      }
+    });
   }
 
   private read<T>(body: (tx: Tx) => T): T {

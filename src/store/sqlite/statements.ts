@@ -5,7 +5,7 @@
  * @module
  */
 import type Database from "better-sqlite3";
-import type { RuntimeStatus } from "../store.js";
+import type { OrchestrationStepper, RuntimeStatus } from "../store.js";
 import { iso } from "./rows.js";
 
 /** Named parameters of a statement; `undefined` binds as NULL. */
@@ -48,6 +48,8 @@ export class Tx {
   work = false;
   /** Instances whose status changed, with the status they ended the transaction in. */
   readonly statuses = new Map<string, RuntimeStatus>();
+  /** Steppers that ran in this write, to be told if it rolls back. */
+  readonly steppers = new Set<OrchestrationStepper>();
 
   constructor(readonly now: number) {
     this.nowIso = iso(now);

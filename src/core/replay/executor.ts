@@ -198,6 +198,14 @@ export class OrchestrationExecutor implements ContextHost {
     this.canceledTimers = [];
     const applied: HistoryEvent[] = [];
     let index = 0;
+    // An execution that ended while replaying (it failed on its past) still records this
+    // episode's start, so that its end carries this episode's time.
+    const first = newEvents[0];
+    if (this.completion !== undefined && !this.completionCommitted && first?.type === "OrchestratorStarted") {
+      this.currentTimestamp = first.timestamp;
+      applied.push(first);
+      index = 1;
+    }
     for (; index < newEvents.length && this.completion === undefined; index++) {
       const event = newEvents[index]!;
       applied.push(event);

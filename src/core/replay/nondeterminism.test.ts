@@ -280,3 +280,20 @@ describe("NonDeterminismError", () => {
     expect(message).toContain("new orchestration name or version");
   });
 });
+
+describe("nondeterminism found while replaying past events", () => {
+  it("records the new episode's start and stamps the failure with its time", () => {
+    const app = createApp();
+    app.orchestration("Renamed", function* (ctx) {
+      yield ctx.callActivity("NewName");
+    });
+    const h = new HistoryBuilder("nd-time");
+    const past = [h.orchestratorStarted(), h.executionStarted("Renamed"), h.taskScheduled(0, "OldName")];
+    h.advance(60_000);
+    const started = h.orchestratorStarted();
+    const r = replay(app, "Renamed", past, [started, h.taskCompleted(0, 1)]);
+    expect(r.status).toBe("Failed");
+    expect(r.newHistory.map((e) => e.type)).toEqual(["OrchestratorStarted", "ExecutionCompleted"]);
+    expect(r.newHistory[1]!.timestamp).toBe(started.timestamp);
+  });
+});

@@ -286,7 +286,12 @@ export class Worker {
   }
 
   async #execute(flight: InFlight): Promise<void> {
-    const renew = setInterval(() => void this.#renew(flight), Math.max(10, Math.floor(this.#leaseMs / 3)));
+    // An abandoned task needs no renewal, and its timer must not keep a stopped worker's process
+    // alive while an activity that ignores its AbortSignal never returns.
+    const renew = setInterval(() => {
+      if (flight.abandoned) clearInterval(renew);
+      else void this.#renew(flight);
+    }, Math.max(10, Math.floor(this.#leaseMs / 3)));
     let outcome: ActivityOutcome;
     try {
       outcome = await this.#invoke(flight);

@@ -2,6 +2,8 @@
  * The worker end to end on the embedded store: its concurrency limit, lease renewal, the warm
  * executor cache, graceful stop, durable timers (also across a restart) and its lifecycle.
  */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, createWorker, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
 import { gate, tempDir, Turnstile, type Gate } from "../helpers/gates.js";
@@ -97,7 +99,7 @@ afterEach(async () => {
   workGate.open();
   turnstile.openForGood();
   for (const rt of runtimes.splice(0)) await rt.close();
-  for (const cleanup of cleanups.splice(0)) cleanup();
+  for (const cleanup of cleanups.splice(0).reverse()) cleanup();
 });
 
 function runtime(options: Parameters<typeof startRuntime>[1] = {}): TestRuntime {
@@ -223,6 +225,28 @@ describe("worker: graceful stop", () => {
     expect(long.runs).toBe(2);
     const completed = (await second.client.getHistory(id)).filter((e) => e.type === "TaskCompleted");
     expect(completed).toHaveLength(1);
+  });
+
+  it("lets its process exit once stopped, even when an activity ignores its AbortSignal", { timeout: 120_000 }, async () => {
+    const file = storeFile();
+    const script = "test/e2e/fixtures/stuck-activity-exit.ts";
+    const child = spawn(process.execPath, ["--import", "tsx", script, file], {
+      cwd: fileURLToPath(new URL("../..", import.meta.url)),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code, signal) => (exit = { code, signal }));
+    cleanups.push(() => {
+      if (exit === undefined) child.kill("SIGKILL");
+    });
+    await waitUntil(() => exit !== undefined, "the process exits by itself", 90_000).catch((error) => {
+      throw new Error(`${(error as Error).message}\n${output}`);
+    });
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(output).toContain("stopped");
   });
 });
 

@@ -36,7 +36,7 @@ export interface WorkerOptions {
   readonly maxConcurrentActivities?: number | undefined;
   /** Orchestration episodes in flight at once (default 1; raise it for a networked store). */
   readonly maxConcurrentOrchestrations?: number | undefined;
-  /** Warm executors kept in memory (default 1000). */
+  /** Warm executors kept in memory (default 1000; 0 keeps none). */
   readonly executorCacheSize?: number | undefined;
   /** Lease length of work items; long activities renew theirs (default 30 s). */
   readonly leaseMs?: number | undefined;
@@ -95,7 +95,11 @@ export class Worker {
     this.#leaseMs = positive("leaseMs", options.leaseMs ?? 30_000);
     this.#maxIdleMs = positive("maxIdleMs", options.maxIdleMs ?? 1000);
     this.#maxPayloadBytes = positive("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
-    const cache = new ExecutorCache(options.executorCacheSize ?? 1000);
+    const cacheSize = options.executorCacheSize ?? 1000;
+    if (!Number.isInteger(cacheSize) || cacheSize < 0) {
+      throw new InvalidArgumentError(`Worker option 'executorCacheSize' must be an integer of at least 0; received ${String(cacheSize)}.`);
+    }
+    const cache = new ExecutorCache(cacheSize);
     this.#processor = new OrchestrationProcessor(app, cache, {
       workerId: this.workerId,
       leaseMs: this.#leaseMs,

@@ -304,9 +304,12 @@ describe("worker: lifecycle", () => {
     ["maxConcurrentActivities", { maxConcurrentActivities: 0 }],
     ["leaseMs", { leaseMs: -1 }],
     ["maxIdleMs", { maxIdleMs: Number.NaN }],
+    ["executorCacheSize", { executorCacheSize: Number.NaN }],
+    ["executorCacheSize", { executorCacheSize: -1 }],
+    ["executorCacheSize", { executorCacheSize: 1.5 }],
   ])("refuses an invalid %s with InvalidArgumentError", async (name, options) => {
     const rt = runtime();
     expect(() => createWorker(app, rt.store, options)).toThrow(InvalidArgumentError);
-    expect(() => createWorker(app, rt.store, options)).toThrow(new RegExp(`Worker option '${name}' must be a positive number`));
+    expect(() => createWorker(app, rt.store, options)).toThrow(new RegExp(`Worker option '${name}' must be a`));
   });
 });

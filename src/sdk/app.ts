@@ -36,6 +36,48 @@ function requireFunction(kind: string, name: string, fn: unknown): void {
   }
 }
 
+/** HTTP methods an HTTP function may answer. */
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
+const HTTP_METHODS: readonly HttpMethod[] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
+
+/** Where the management API lives; no HTTP function may be registered under it. */
+export const MANAGEMENT_BASE_PATH = "/runtime/webhooks/durabletask";
+
+/**
+ * Types the HTTP layer fills in by module augmentation, so that this layer names the client an
+ * HTTP function receives without importing the layers above it.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface HttpFunctionTypes {}
+
+/** The client an HTTP function receives: the runtime's client with the check-status helpers. */
+export type HttpFunctionClient = HttpFunctionTypes extends { readonly client: infer C } ? C : unknown;
+
+/** The request an HTTP function receives: a standard `Request`, plus the route's parameters. */
+export type HttpFunctionRequest = Request & { readonly params: Readonly<Record<string, string>> };
+
+/** An HTTP-triggered function: a request and a client in, a standard `Response` out. */
+export type HttpFunction = (request: HttpFunctionRequest, client: HttpFunctionClient) => Response | Promise<Response>;
+
+/** A registered HTTP function, as the HTTP layer mounts it. */
+export interface RegisteredHttpFunction {
+  readonly method: HttpMethod;
+  /** The route with `:name` parameters (a `{name}` in the registration is rewritten to `:name`). */
+  readonly route: string;
+  readonly fn: HttpFunction;
+}
+
+function normalizeRoute(route: unknown): string {
+  if (typeof route !== "string" || !route.startsWith("/")) {
+    throw new InvalidArgumentError(`An HTTP function's route must be a path starting with '/'; received ${JSON.stringify(route)}.`);
+  }
+  const normalized = route.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
+  if (normalized === MANAGEMENT_BASE_PATH || normalized.startsWith(`${MANAGEMENT_BASE_PATH}/`)) {
+    throw new InvalidArgumentError(`The route '${route}' is inside ${MANAGEMENT_BASE_PATH}, which the management API owns; choose another path.`);
+  }
+  return normalized;
+}
+
 /**
  * A Perdure program: the activities and orchestrations it registers. Names are unique per kind,
  * compared case-insensitively (as Durable Functions does).
@@ -43,6 +85,7 @@ function requireFunction(kind: string, name: string, fn: unknown): void {
 export class App {
   readonly #activities = new Map<string, RegisteredActivity>();
   readonly #orchestrations = new Map<string, RegisteredOrchestration>();
+  readonly #httpFunctions = new Map<string, RegisteredHttpFunction>();
 
   /**
    * Registers an activity and returns its typed handle.
@@ -80,6 +123,34 @@ export class App {
       fn(ctx as unknown as OrchestrationContext, input as TIn);
     this.#orchestrations.set(key, { name, fn: run });
     return Object.freeze({ kind: "orchestration", name }) as OrchestrationHandle<TIn, TOut>;
+  }
+
+  /**
+   * Registers an HTTP-triggered function: the HTTP server (`createHttpHandler`, `serve`,
+   * `perdure dev`) answers `method route` with it, and hands it a client — the "client function"
+   * of Durable Functions. Route parameters (`:id` or `{id}`) arrive in `request.params`.
+   *
+   * @example
+   * app.http("POST", "/api/orders", async (request, client) => {
+   *   const id = await client.startNew(processOrder, { input: await request.json() });
+   *   return client.createCheckStatusResponse(request, id);
+   * });
+   */
+  http(method: HttpMethod, route: string, fn: HttpFunction): void {
+    const verb = typeof method === "string" ? (method.toUpperCase() as HttpMethod) : method;
+    if (!HTTP_METHODS.includes(verb)) {
+      throw new InvalidArgumentError(`An HTTP function's method must be one of ${HTTP_METHODS.join(", ")}; received ${JSON.stringify(method)}.`);
+    }
+    const path = normalizeRoute(route);
+    requireFunction("HTTP function", `${verb} ${path}`, fn);
+    const key = `${verb} ${path.toLowerCase()}`;
+    if (this.#httpFunctions.has(key)) throw new DuplicateRegistrationError("HTTP function", `${verb} ${route}`);
+    this.#httpFunctions.set(key, Object.freeze({ method: verb, route: path, fn }));
+  }
+
+  /** Every registered HTTP function, in registration order. */
+  get httpFunctions(): RegisteredHttpFunction[] {
+    return [...this.#httpFunctions.values()];
   }
 
   /** The registered activity of that name (case-insensitive), if any. */

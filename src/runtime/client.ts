@@ -241,6 +241,25 @@ export class Client {
     }
   }
 
+  /**
+   * Starts the orchestration of an instance again, with the same name and the input it was
+   * started with (its last input, after continue-as-new), and returns the new instance's id.
+   * `newInstanceId`: `true` (default) for a random new id, a string for that id, `false` for the
+   * same id — allowed only when the old instance has finished, and replaces it.
+   * @throws InstanceNotFoundError; InstanceExistsError when the target id is taken by a running instance.
+   */
+  async restart(instanceId: string, options: { newInstanceId?: boolean | string | undefined } = {}): Promise<string> {
+    const record = await this.#store.getInstance(instanceId);
+    if (record === undefined) throw new InstanceNotFoundError(instanceId);
+    const wanted = options.newInstanceId ?? true;
+    const sameId = wanted === false;
+    return this.startNew(record.name, {
+      input: deserialize(record.input, `the input of instance '${instanceId}'`),
+      instanceId: typeof wanted === "string" ? wanted : sameId ? instanceId : undefined,
+      reuseFinishedId: sameId,
+    });
+  }
+
   /** Deletes a finished instance and its history. Returns 1, or 0 when there was none. */
   async purge(instanceId: string): Promise<number> {
     return this.#store.purgeInstance(instanceId);

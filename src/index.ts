@@ -7,6 +7,7 @@
 // Programming model
 export { createApp, App } from "./sdk/app.js";
 export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration } from "./sdk/app.js";
+export type { HttpFunction, HttpFunctionRequest, HttpFunctionClient, HttpMethod, RegisteredHttpFunction } from "./sdk/app.js";
 export type { ActivityHandle, OrchestrationHandle, InputOf, OutputOf, InputArgs } from "./sdk/handles.js";
 export type { OrchestrationContext, OrchestrationFunction } from "./sdk/orchestration-context.js";
 export type { ActivityContext } from "./sdk/activity-context.js";
@@ -67,6 +68,23 @@ export {
 export { DEFAULT_MAX_PAYLOAD_BYTES } from "./runtime/payloads.js";
 export { consoleLogger } from "./runtime/logger.js";
 export type { Logger, LogLevel } from "./runtime/logger.js";
+
+// HTTP: the management API, HTTP functions, check-status responses
+export { createHttpHandler } from "./http/handler.js";
+export type { FetchHandler, HttpHandlerOptions } from "./http/handler.js";
+export { serve } from "./http/serve.js";
+export type { ServeOptions, HttpServer } from "./http/serve.js";
+export {
+  httpClient,
+  createCheckStatusResponse,
+  waitForCompletionOrCreateCheckStatusResponse,
+  createHttpManagementPayload,
+  managementBaseUrl,
+} from "./http/check-status.js";
+export type { HttpClient, HttpManagement, CheckStatusPayload, HttpManagementPayload, WaitOptions } from "./http/check-status.js";
+export { HttpError, UnauthorizedError, BadRequestError, HTTP_STATUS_BY_CODE } from "./http/errors.js";
+export type { StatusJson, FailureJson } from "./http/status-json.js";
+export { MANAGEMENT_OPENAPI } from "./http/openapi.js";
 
 // History and replay (for tools and tests of orchestration code)
 export { EventType, CompletionStatus } from "./core/history.js";

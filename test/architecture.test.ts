@@ -40,14 +40,16 @@ const RULES: Readonly<Record<Exclude<Layer, "own-adapter">, { layers: readonly L
   "store-conformance": { layers: ["core", "store-port", "store", "store-conformance"], packages: [NODE, "vitest"] },
   "store-adapter": { layers: ["core", "store-port", "store", "own-adapter"], packages: [NODE, "better-sqlite3", "pg"] },
   runtime: { layers: ["core", "sdk", "store-port", "runtime"], packages: [NODE] },
-  http: { layers: ["core", "sdk", "store-port", "runtime", "http", "dashboard"], packages: [NODE] },
+  http: { layers: ["core", "sdk", "store-port", "runtime", "http", "dashboard"], packages: [NODE, "hono", "@hono/node-server"] },
   dashboard: { layers: ["core", "dashboard"], packages: [] },
   cli: {
     layers: ["entry", "core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "dashboard", "cli"],
-    packages: [NODE],
+    // tsx: loaded on demand, only to import a user's app module written in TypeScript.
+    packages: [NODE, "commander", "tsx"],
   },
+  // The public API exports the HTTP layer; the CLI is a program, imported by nothing.
   entry: {
-    layers: ["core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "dashboard", "cli"],
+    layers: ["core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "dashboard"],
     packages: [],
   },
 };
@@ -192,6 +194,20 @@ describe("the layer checker", () => {
       "../postgres/sql.js: store-adapter may not import store-adapter ('store/postgres/sql')",
       "../../runtime/worker.js: store-adapter may not import runtime ('runtime/worker')",
       "../../sdk/app.js: store-adapter may not import sdk ('sdk/app')",
+    ]);
+  });
+
+  it("lets only the CLI and the public API import the HTTP layer, and nothing import the CLI", () => {
+    const text = [`import { serve } from "../http/serve.js";`, `import { main } from "../cli/main.js";`].join("\n");
+    expect(reasons("runtime/client.ts", text)).toEqual([
+      "../http/serve.js: runtime may not import http ('http/serve')",
+      "../cli/main.js: runtime may not import cli ('cli/main')",
+    ]);
+    expect(reasons("sdk/app.ts", text)).toHaveLength(2);
+    expect(reasons("index.ts", text.replaceAll("../", "./"))).toEqual(["./cli/main.js: entry may not import cli ('cli/main')"]);
+    expect(reasons("cli/program.ts", text)).toEqual([]);
+    expect(reasons("http/handler.ts", `import { Hono } from "hono";\nimport { run } from "../cli/main.js";`)).toEqual([
+      "../cli/main.js: http may not import cli ('cli/main')",
     ]);
   });
 

@@ -136,7 +136,7 @@ export class App {
    *   return client.createCheckStatusResponse(request, id);
    * });
    */
-  http(method: HttpMethod, route: string, fn: HttpFunction): void {
+  http(method: HttpMethod | Lowercase<HttpMethod>, route: string, fn: HttpFunction): void {
     const verb = typeof method === "string" ? (method.toUpperCase() as HttpMethod) : method;
     if (!HTTP_METHODS.includes(verb)) {
       throw new InvalidArgumentError(`An HTTP function's method must be one of ${HTTP_METHODS.join(", ")}; received ${JSON.stringify(method)}.`);

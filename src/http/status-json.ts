@@ -8,8 +8,7 @@
  *    message Durable Functions gives ("Orchestrator function 'X' failed: …"), and its failure is
  *    also given as `failureDetails` (type, message, inner failure).
  * 3. Stack traces are never part of an HTTP answer, not even the user's recorded ones: they name
- *    files and lines of the server. They stay in the store, where `client.getStatus` and
- *    `perdure status --store` read them.
+ *    files and lines of the server. They stay in the store, where `client.getStatus` reads them.
  *
  * @module
  */

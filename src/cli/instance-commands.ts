@@ -1,0 +1,164 @@
+/**
+ * The instance commands: start, status, list, history, raise, terminate, suspend, resume,
+ * rewind and purge, each one or two management API calls on a target. With `json`, stdout gets
+ * the API's JSON; otherwise a readable text.
+ *
+ * @module
+ */
+import type { CheckStatusPayload } from "../http/check-status.js";
+import type { StatusJson } from "../http/status-json.js";
+import { RuntimeStatus } from "../store/store.js";
+import { CliError, ExitCode, responseError, usageError } from "./errors.js";
+import { instancesTable, statusText, timeline } from "./format.js";
+import type { Target } from "./target.js";
+
+export interface Output {
+  readonly json: boolean;
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const enc = encodeURIComponent;
+
+/** Parses a `--input`/`--data` option as JSON; absent stays absent. */
+export function parseJsonOption(name: string, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw usageError(`${name} must be JSON (a string needs quotes: '"text"'); received ${text}.`);
+  }
+}
+
+/** A date option as ISO 8601; a date alone means midnight UTC. */
+export function parseDateOption(name: string, text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) throw usageError(`${name} must be a date or time such as 2026-01-31 or 2026-01-31T12:00:00Z; received '${text}'.`);
+  return new Date(ms).toISOString();
+}
+
+async function ok(response: Response, expected: readonly number[]): Promise<Response> {
+  if (expected.includes(response.status)) return response;
+  throw await responseError(response);
+}
+
+export async function startCommand(target: Target, o: Output, name: string, opts: { input?: string; id?: string }): Promise<void> {
+  const input = parseJsonOption("--input", opts.input);
+  const path = `/orchestrators/${enc(name)}${opts.id === undefined ? "" : `/${enc(opts.id)}`}`;
+  const response = await ok(await target.request("POST", path, { body: input }), [202]);
+  const payload = (await response.json()) as CheckStatusPayload;
+  o.out(o.json ? JSON.stringify(payload) : `Started ${name}: instance ${payload.id}`);
+}
+
+async function getStatus(target: Target, id: string, query: Record<string, string>): Promise<StatusJson> {
+  const response = await ok(await target.request("GET", `/instances/${enc(id)}`, { query }), [200, 202, 500]);
+  return (await response.json()) as StatusJson;
+}
+
+export async function statusCommand(target: Target, o: Output, id: string): Promise<void> {
+  const status = await getStatus(target, id, {});
+  o.out(o.json ? JSON.stringify(status) : statusText(status));
+}
+
+export interface ListOptions {
+  readonly status?: string;
+  readonly createdFrom?: string;
+  readonly createdTo?: string;
+  readonly prefix?: string;
+  readonly top?: string;
+}
+
+export async function listCommand(target: Target, o: Output, opts: ListOptions): Promise<void> {
+  const top = opts.top ?? "100";
+  if (!/^\d+$/.test(top) || Number(top) < 1 || Number(top) > 1000) throw usageError(`--top must be an integer from 1 to 1000; received '${top}'.`);
+  const query = {
+    runtimeStatus: parseStatuses(opts.status)?.join(","),
+    createdTimeFrom: parseDateOption("--created-from", opts.createdFrom),
+    createdTimeTo: parseDateOption("--created-to", opts.createdTo),
+    instanceIdPrefix: opts.prefix,
+    top,
+    showInput: "false",
+  };
+  const response = await ok(await target.request("GET", "/instances", { query }), [200]);
+  const instances = (await response.json()) as StatusJson[];
+  o.out(o.json ? JSON.stringify(instances) : instancesTable(instances));
+  if (response.headers.get("x-ms-continuation-token")) o.err(`More instances match than the ${top} shown; raise --top or narrow the filters.`);
+}
+
+export async function historyCommand(target: Target, o: Output, id: string): Promise<void> {
+  const status = await getStatus(target, id, { showHistory: "true", showHistoryOutput: "true", showInput: "false" });
+  const events = status.historyEvents ?? [];
+  o.out(o.json ? JSON.stringify(events) : `${status.name} ${status.instanceId}: ${status.runtimeStatus}\n${timeline(events)}`);
+}
+
+export async function raiseCommand(target: Target, o: Output, id: string, event: string, opts: { data?: string }): Promise<void> {
+  const data = parseJsonOption("--data", opts.data);
+  // The API needs a JSON body; no --data sends JSON null, which the orchestration receives as null.
+  await ok(await target.request("POST", `/instances/${enc(id)}/raiseEvent/${enc(event)}`, { body: data ?? null }), [202]);
+  o.out(o.json ? JSON.stringify({ instanceId: id, event, raised: true }) : `Raised event '${event}' to instance ${id}.`);
+}
+
+export type Operation = "terminate" | "suspend" | "resume" | "rewind";
+const DONE: Record<Operation, string> = { terminate: "Termination", suspend: "Suspension", resume: "Resumption", rewind: "Rewind" };
+
+export async function operationCommand(target: Target, o: Output, op: Operation, id: string, opts: { reason?: string }): Promise<void> {
+  await ok(await target.request("POST", `/instances/${enc(id)}/${op}`, { query: { reason: opts.reason } }), [202]);
+  o.out(o.json ? JSON.stringify({ instanceId: id, operation: op, accepted: true }) : `${DONE[op]} of instance ${id} accepted.`);
+}
+
+export interface PurgeOptions {
+  readonly createdBefore?: string;
+  readonly createdAfter?: string;
+  readonly status?: string;
+}
+
+async function purgeMany(target: Target, o: Output, opts: PurgeOptions): Promise<number> {
+  const createdTo = parseDateOption("--created-before", opts.createdBefore)!;
+  const createdFrom = parseDateOption("--created-after", opts.createdAfter) ?? new Date(0).toISOString();
+  const progress = (text: string): void => o.err(`\rPurging… ${text}`);
+  if (target.client !== undefined) {
+    const statuses = parseStatuses(opts.status);
+    const count = await target.client.purgeBy({ createdFrom, createdTo, statuses }, (n) => progress(`${n} purged`));
+    o.err("\n");
+    return count;
+  }
+  const started = Date.now();
+  const timer = setInterval(() => progress(`${Math.round((Date.now() - started) / 1000)}s, waiting for the server`), 1000);
+  try {
+    const query = { createdTimeFrom: createdFrom, createdTimeTo: createdTo, runtimeStatus: parseStatuses(opts.status)?.join(",") };
+    const response = await target.request("DELETE", "/instances", { query });
+    if (response.status === 404) return 0;
+    return ((await (await ok(response, [200])).json()) as { instancesDeleted: number }).instancesDeleted;
+  } finally {
+    clearInterval(timer);
+    if (Date.now() - started >= 1000) o.err("\n");
+  }
+}
+
+/** A comma-separated list of runtime statuses, any case. */
+export function parseStatuses(list: string | undefined): RuntimeStatus[] | undefined {
+  if (list === undefined) return undefined;
+  const known = Object.values(RuntimeStatus);
+  return list.split(",").map((item) => {
+    const status = known.find((k) => k.toLowerCase() === item.trim().toLowerCase());
+    if (status === undefined) throw usageError(`--status takes statuses among ${known.join(", ")}; received '${item.trim()}'.`);
+    return status;
+  });
+}
+
+export async function purgeCommand(target: Target, o: Output, id: string | undefined, opts: PurgeOptions): Promise<void> {
+  if ((id === undefined) === (opts.createdBefore === undefined)) {
+    throw usageError("Pass an instance id, or --created-before DATE (with --status, --created-after), not both.");
+  }
+  if (id === undefined) {
+    const count = await purgeMany(target, o, opts);
+    o.out(o.json ? JSON.stringify({ instancesDeleted: count }) : `Purged ${count} instance${count === 1 ? "" : "s"}.`);
+    return;
+  }
+  if (opts.status !== undefined || opts.createdAfter !== undefined) throw usageError("--status and --created-after go with --created-before, not with an id.");
+  const response = await target.request("DELETE", `/instances/${enc(id)}`);
+  if (response.status === 404) throw new CliError(ExitCode.Failed, `No instance with id '${id}' exists.`);
+  const body = (await (await ok(response, [200])).json()) as { instancesDeleted: number };
+  o.out(o.json ? JSON.stringify(body) : `Purged instance ${id}.`);
+}

@@ -1,0 +1,50 @@
+/**
+ * Opens the store a `--store` option names: a SQLite file path, or a `postgres://` URL when the
+ * PostgreSQL adapter is part of this build.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { sqlite } from "../store/sqlite/index.js";
+import type { Store } from "../store/store.js";
+import { CliError, ExitCode, usageError } from "./errors.js";
+
+/** The default store of every command: the embedded file of `perdure dev`. */
+export const DEFAULT_STORE = "perdure.db";
+
+function isPostgresUrl(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
+}
+
+/** A store spec for messages, with any password hidden. */
+export function describeStore(spec: string): string {
+  return isPostgresUrl(spec) ? spec.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@") : resolve(spec);
+}
+
+type PostgresFactory = (url: string) => Store | Promise<Store>;
+
+async function openPostgres(url: string): Promise<Store> {
+  // Looked up at run time, so that the CLI builds with or without the PostgreSQL adapter.
+  const api = (await import("../index.js")) as Record<string, unknown>;
+  const factory = api.postgres as PostgresFactory | undefined;
+  if (typeof factory !== "function") {
+    throw usageError("This build of Perdure has no PostgreSQL store; pass a SQLite file path to --store.");
+  }
+  return factory(url);
+}
+
+/**
+ * Opens a store. With `mustExist`, a SQLite file that does not exist is an error rather than a
+ * new empty store (a typo in the path should not look like an empty store).
+ */
+export async function openStore(spec: string, options: { mustExist: boolean }): Promise<Store> {
+  if (isPostgresUrl(spec)) return openPostgres(spec);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
+    throw usageError(`--store takes a SQLite file path or a postgres:// URL; received '${spec}'. For a running server, use --url.`);
+  }
+  if (options.mustExist && !existsSync(spec)) {
+    throw new CliError(ExitCode.Failed, `No store at ${resolve(spec)}: the file does not exist. Pass --store <path>, or --url for a running server.`);
+  }
+  return sqlite(spec);
+}

@@ -14,7 +14,6 @@
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono, type Context, type Next } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { InvalidArgumentError } from "../core/errors.js";
 import type { Client } from "../runtime/client.js";
 import { RuntimeErrorCode } from "../runtime/errors.js";
@@ -55,6 +54,36 @@ function requireApiKey(apiKey: string) {
   };
 }
 
+/**
+ * Reads the body up to `maxBytes` and hands the route a request with the body in memory; over
+ * the limit, announced or streamed, answers 413 without reading further. The new request is a
+ * standard one whatever the server adapter made, so routes see one kind of request.
+ */
+function limitBody(maxBytes: number) {
+  const tooLarge = (): Response =>
+    jsonError(413, RuntimeErrorCode.PayloadTooLarge, `The request body is over the limit of ${maxBytes} bytes.`);
+  return async (c: Context, next: Next): Promise<Response | void> => {
+    const raw = c.req.raw;
+    if (raw.body === null || raw.method === "GET" || raw.method === "HEAD") return next();
+    if (Number(raw.headers.get("content-length") ?? 0) > maxBytes) return tooLarge();
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    const reader = raw.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel();
+        return tooLarge();
+      }
+      chunks.push(value);
+    }
+    c.req.raw = new Request(raw.url, { method: raw.method, headers: raw.headers, body: Buffer.concat(chunks), signal: raw.signal });
+    return next();
+  };
+}
+
 function mountHttpFunction(router: Hono, client: Client, fn: RegisteredHttpFunction): void {
   router.on(fn.method, fn.route, async (c) => {
     const request = c.req.raw as HttpFunctionRequest;
@@ -91,13 +120,7 @@ export function createHttpHandler(options: HttpHandlerOptions): FetchHandler {
   const router = new Hono({ strict: false });
   router.onError((error) => errorResponse(error, logger));
   router.notFound((c) => jsonError(404, HttpErrorCode.NotFound, `Nothing answers ${c.req.method} ${new URL(c.req.url).pathname}.`));
-  router.use(
-    "*",
-    bodyLimit({
-      maxSize: maxBodyBytes,
-      onError: () => jsonError(413, RuntimeErrorCode.PayloadTooLarge, `The request body is over the limit of ${maxBodyBytes} bytes.`),
-    }),
-  );
+  router.use("*", limitBody(maxBodyBytes));
   if (options.apiKey !== undefined) {
     const auth = requireApiKey(options.apiKey);
     router.use(MANAGEMENT_BASE_PATH, auth);

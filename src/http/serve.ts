@@ -21,7 +21,7 @@ export interface HttpServer {
   readonly url: string;
   readonly port: number;
   readonly handler: FetchHandler;
-  /** Stops accepting connections, ends idle ones, and resolves once the server is closed. */
+  /** Stops accepting connections, ends idle ones, and resolves once the server is closed. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -48,14 +48,15 @@ export async function serve(options: ServeOptions): Promise<HttpServer> {
   });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closed: Promise<void> | undefined;
   return {
     url: `http://${host}:${address.port}`,
     port: address.port,
     handler,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      (closed ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         if ("closeIdleConnections" in server) server.closeIdleConnections();
-      }),
+      })),
   };
 }

@@ -39,7 +39,14 @@ async function openPostgres(url: string): Promise<Store> {
  * new empty store (a typo in the path should not look like an empty store).
  */
 export async function openStore(spec: string, options: { mustExist: boolean }): Promise<Store> {
-  if (isPostgresUrl(spec)) return openPostgres(spec);
+  if (isPostgresUrl(spec)) {
+    try {
+      return await openPostgres(spec);
+    } catch (error) {
+      if (error instanceof CliError) throw error;
+      throw new CliError(ExitCode.Failed, `Cannot open the store ${describeStore(spec)}: ${(error as Error).message}`);
+    }
+  }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(spec)) {
     throw usageError(`--store takes a SQLite file path or a postgres:// URL; received '${spec}'. For a running server, use --url.`);
   }

@@ -127,6 +127,14 @@ describe("POST instances/{id}/restart", () => {
     expect(await busy.json()).toMatchObject({ message: "A non-terminal instance with this instance ID already exists." });
   });
 
+  it("client.restart takes a given new id too, and refuses an unknown instance", async () => {
+    const fx = http();
+    await finished(fx, "src");
+    expect(await fx.rt.client.restart("src", { newInstanceId: "copy" })).toBe("copy");
+    expect((await fx.rt.client.waitForCompletion("copy", { timeoutMs: 30_000 })).output).toBe("echo:src");
+    await expect(fx.rt.client.restart("nobody")).rejects.toThrow(/No instance with id 'nobody'/);
+  });
+
   it("answers 400 for an unknown instance, as Durable Functions does", async () => {
     const fx = http();
     const response = await fx.call("POST", "/instances/nobody/restart");

@@ -44,6 +44,8 @@ export type { FailureDetails, NonDeterminismInfo } from "./core/errors.js";
 // Running: stores, worker, client
 export { sqlite } from "./store/sqlite/index.js";
 export type { SqliteOptions } from "./store/sqlite/index.js";
+export { postgres } from "./store/postgres/index.js";
+export type { PostgresOptions, PostgresStore } from "./store/postgres/index.js";
 export { RuntimeStatus, isTerminal } from "./store/store.js";
 export type { Store, InstanceFilter, StoreEvent } from "./store/store.js";
 export {

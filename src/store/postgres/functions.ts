@@ -1,0 +1,351 @@
+/**
+ * The PL/pgSQL functions of the PostgreSQL schema, as pure functions of the (already quoted)
+ * schema name and the notification channel. Each applies one Store operation in one round trip;
+ * migrations.ts installs them.
+ *
+ * Conventions the functions rely on:
+ * 1. Times are milliseconds since the epoch (bigint), always passed in by the caller (the store's
+ *    clock), never read from the server: `now()` appears nowhere.
+ * 2. A lease is live while `locked_until > p_now`. A leased task's `visible_at` is its lease expiry.
+ * 3. Expected refusals (lease lost, id taken, instance missing) are returned as values, never
+ *    raised, so that they do not abort the caller's transaction; only bugs and lost connections raise.
+ * 4. A function that locks an instance reads its messages in a later statement than the lock, so
+ *    the read sees everything committed by the previous lock holder (READ COMMITTED takes a new
+ *    snapshot per statement); reading them in the locking statement could hand consumed messages out again.
+ * 5. Notifications (`pg_notify`, delivered at commit) carry the origin store's id, so a store can
+ *    ignore its own: `{"o":origin,"w":1}` for new work, `{"o":origin,"i":id,"s":status}` for a status.
+ *
+ * @module
+ */
+
+const TERMINAL = `('Completed', 'Failed', 'Terminated', 'Canceled')`;
+
+/** The columns of an instance row that the store maps to an InstanceRecord, in this order. */
+export const INSTANCE_COLUMNS = `instance_id, kind, name, version, execution_id, status, input, output, custom_status,
+  failure_details, created_at, last_updated_at, completed_at, scheduled_start_at, parent_instance_id,
+  parent_execution_id, parent_name, parent_task_id, lock_token, locked_until`;
+
+const INSTANCE_OUT = `OUT o_instance_id text, OUT o_kind text, OUT o_name text, OUT o_version text,
+  OUT o_execution_id text, OUT o_status text, OUT o_input text, OUT o_output text, OUT o_custom_status text,
+  OUT o_failure_details text, OUT o_created_at bigint, OUT o_last_updated_at bigint, OUT o_completed_at bigint,
+  OUT o_scheduled_start_at text, OUT o_parent_instance_id text, OUT o_parent_execution_id text, OUT o_parent_name text,
+  OUT o_parent_task_id integer, OUT o_lock_token text, OUT o_locked_until bigint`;
+
+const INSTANCE_INTO = `o_instance_id, o_kind, o_name, o_version, o_execution_id, o_status, o_input, o_output,
+  o_custom_status, o_failure_details, o_created_at, o_last_updated_at, o_completed_at, o_scheduled_start_at,
+  o_parent_instance_id, o_parent_execution_id, o_parent_name, o_parent_task_id, o_lock_token, o_locked_until`;
+
+/** An instance's visible messages as the elements of a JSON array: `["id", executionId, visibleAt, event]`. */
+function visibleMessages(s: string, id: string, now: string): string {
+  return `(SELECT string_agg('["' || m.id || '",' || coalesce(to_json(m.execution_id)::text, 'null') || ',' ||
+      m.visible_at || ',' || m.event || ']', ',' ORDER BY m.id)
+    FROM ${s}.messages m WHERE m.instance_id = ${id} AND m.visible_at <= ${now})`;
+}
+
+/** Notification helpers and the internal building blocks the operations share. */
+function helpers(s: string, channel: string): string[] {
+  return [
+    `CREATE FUNCTION ${s}.notify_work(p_origin text) RETURNS void LANGUAGE sql AS $$
+      SELECT pg_notify('${channel}', json_build_object('o', p_origin, 'w', 1)::text)
+    $$`,
+    `CREATE FUNCTION ${s}.notify_status(p_origin text, p_id text, p_status text) RETURNS void LANGUAGE sql AS $$
+      SELECT pg_notify('${channel}', json_build_object('o', p_origin, 'i', p_id, 's', p_status)::text)
+    $$`,
+    // Messages: [{i: instance, e: execution|null, v: event text, a: visibleAt ms, t: timer id|null}].
+    // A message to a missing instance is dropped. Returns true when one inserted is visible now.
+    `CREATE FUNCTION ${s}.insert_messages(p_messages json, p_now bigint) RETURNS boolean LANGUAGE plpgsql AS $$
+    DECLARE v_work boolean;
+    BEGIN
+      IF p_messages IS NULL THEN RETURN false; END IF;
+      WITH ins AS (
+        INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at, timer_id)
+        SELECT m.i, m.e, m.v, m.a, m.t
+        FROM ROWS FROM (json_to_recordset(p_messages) AS (i text, e text, v text, a bigint, t integer)) WITH ORDINALITY AS m(i, e, v, a, t, ord)
+        WHERE EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = m.i)
+        ORDER BY m.ord
+        RETURNING visible_at)
+      SELECT coalesce(bool_or(visible_at <= p_now), false) INTO v_work FROM ins;
+      RETURN v_work;
+    END $$`,
+    // Tasks: [{i, e, t: task id, n: name, x: input, w: worker|null, u: lockedUntil|null}]. Those with
+    // a worker are enqueued leased to it. Returns the leased ones as [["id","token"], …] in input order.
+    `CREATE FUNCTION ${s}.insert_tasks(p_tasks json, p_now bigint, OUT o_leased json, OUT o_work boolean)
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      WITH ins AS (
+        INSERT INTO ${s}.tasks (instance_id, execution_id, task_id, name, input, visible_at,
+          lock_token, locked_by, locked_until, dequeue_count)
+        SELECT k.i, k.e, k.t, k.n, k.x, coalesce(k.u, p_now),
+          CASE WHEN k.w IS NULL THEN NULL ELSE gen_random_uuid()::text END, k.w, k.u,
+          CASE WHEN k.w IS NULL THEN 0 ELSE 1 END
+        FROM ROWS FROM (json_to_recordset(p_tasks) AS (i text, e text, t integer, n text, x text, w text, u bigint))
+          WITH ORDINALITY AS k(i, e, t, n, x, w, u, ord)
+        ORDER BY k.ord
+        RETURNING id, lock_token)
+      SELECT json_agg(json_build_array(id::text, lock_token) ORDER BY id) FILTER (WHERE lock_token IS NOT NULL),
+        coalesce(bool_or(lock_token IS NULL), false)
+      INTO o_leased, o_work FROM ins;
+    END $$`,
+    // Deletes an instance with its messages, history and tasks.
+    `CREATE FUNCTION ${s}.delete_instance(p_id text) RETURNS integer LANGUAGE plpgsql AS $$
+    DECLARE v_count integer;
+    BEGIN
+      DELETE FROM ${s}.messages WHERE instance_id = p_id;
+      DELETE FROM ${s}.history WHERE instance_id = p_id;
+      DELETE FROM ${s}.tasks WHERE instance_id = p_id;
+      DELETE FROM ${s}.instances WHERE instance_id = p_id;
+      GET DIAGNOSTICS v_count = ROW_COUNT;
+      RETURN v_count;
+    END $$`,
+    // Creates an instance and its start message. p: {id, name, version, exec, input, sched, visible,
+    // pi, pe, pn, pt, event}. Returns NULL when created, or the status of the instance that kept the id.
+    `CREATE FUNCTION ${s}.create_row(p json, p_reuse text, p_now bigint, p_origin text) RETURNS text
+    LANGUAGE plpgsql AS $$
+    DECLARE v_id text := p->>'id'; v_status text; v_visible bigint := (p->>'visible')::bigint;
+    BEGIN
+      SELECT status INTO v_status FROM ${s}.instances WHERE instance_id = v_id FOR UPDATE;
+      IF FOUND THEN
+        IF p_reuse <> 'ifTerminal' OR v_status NOT IN ${TERMINAL} THEN RETURN v_status; END IF;
+        PERFORM ${s}.delete_instance(v_id);
+      END IF;
+      INSERT INTO ${s}.instances (instance_id, kind, name, version, execution_id, status, input, created_at,
+        last_updated_at, scheduled_start_at, parent_instance_id, parent_execution_id, parent_name, parent_task_id)
+      VALUES (v_id, 'orchestration', p->>'name', p->>'version', p->>'exec', 'Pending', p->>'input', p_now, p_now,
+        p->>'sched', p->>'pi', p->>'pe', p->>'pn', (p->>'pt')::integer)
+      ON CONFLICT (instance_id) DO NOTHING;
+      IF NOT FOUND THEN
+        -- Created by a concurrent transaction that committed meanwhile.
+        SELECT status INTO v_status FROM ${s}.instances WHERE instance_id = v_id;
+        RETURN coalesce(v_status, 'Pending');
+      END IF;
+      INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at) VALUES (v_id, p->>'exec', p->>'event', v_visible);
+      PERFORM ${s}.notify_status(p_origin, v_id, 'Pending');
+      IF v_visible <= p_now THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      RETURN NULL;
+    END $$`,
+  ];
+}
+
+/** Leasing and stepping: the next ready instance, locked, with its visible messages. */
+function leasing(s: string): string[] {
+  const ready = `FROM ${s}.messages m JOIN ${s}.instances i ON i.instance_id = m.instance_id
+        WHERE m.visible_at <= p_now AND (i.locked_until IS NULL OR i.locked_until <= p_now)
+        ORDER BY m.visible_at, m.id
+        LIMIT 1
+        FOR NO KEY UPDATE OF i SKIP LOCKED`;
+  return [
+    // The stepped path: the row lock is the lease, so no lock column is written.
+    `CREATE FUNCTION ${s}.next_instance(p_now bigint, OUT o_msgs text, ${INSTANCE_OUT}) LANGUAGE plpgsql AS $$
+    BEGIN
+      SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${ready};
+      IF NOT FOUND THEN RETURN; END IF;
+      o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+    END $$`,
+    `CREATE FUNCTION ${s}.lease_instance(p_now bigint, p_worker text, p_until bigint, OUT o_msgs text, ${INSTANCE_OUT})
+    LANGUAGE plpgsql AS $$
+    DECLARE v_id text;
+    BEGIN
+      SELECT i.instance_id INTO v_id ${ready};
+      IF NOT FOUND THEN RETURN; END IF;
+      UPDATE ${s}.instances SET lock_token = gen_random_uuid()::text, locked_by = p_worker, locked_until = p_until
+      WHERE instance_id = v_id
+      RETURNING ${INSTANCE_COLUMNS} INTO ${INSTANCE_INTO};
+      o_msgs := ${visibleMessages(s, "v_id", "p_now")};
+    END $$`,
+    // Deletes a leased task (fenced by its token). With p_step, when the instance has no live lease
+    // and no other transaction holds it, locks it and returns it with its messages ('step'): the
+    // caller runs the stepper and applies its commit. Otherwise the outcome goes to the inbox ('inboxed'),
+    // or nowhere when the instance is gone ('dropped').
+    `CREATE FUNCTION ${s}.begin_complete(p_task bigint, p_token text, p_now bigint, p_event text, p_step boolean,
+      p_origin text, OUT o_result text, OUT o_msgs text, ${INSTANCE_OUT}) LANGUAGE plpgsql AS $$
+    DECLARE t record;
+    BEGIN
+      DELETE FROM ${s}.tasks WHERE id = p_task AND lock_token = p_token RETURNING instance_id, execution_id INTO t;
+      IF NOT FOUND THEN o_result := 'lost'; RETURN; END IF;
+      IF p_step THEN
+        SELECT ${INSTANCE_COLUMNS} INTO ${INSTANCE_INTO} FROM ${s}.instances
+        WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
+        FOR NO KEY UPDATE SKIP LOCKED;
+        IF FOUND THEN
+          o_result := 'step';
+          o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+          RETURN;
+        END IF;
+      END IF;
+      o_result := 'dropped';
+      INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
+      SELECT t.instance_id, t.execution_id, p_event, p_now
+      WHERE EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = t.instance_id);
+      IF FOUND THEN
+        o_result := 'inboxed';
+        PERFORM ${s}.notify_work(p_origin);
+      END IF;
+    END $$`,
+  ];
+}
+
+/** Applying an episode: the heart of the protocol. */
+function commits(s: string): string[] {
+  return [
+    // p_token NULL means the caller holds the row lock (the stepped path); otherwise the commit is
+    // fenced by the lease token. Returns 'ok', 'lost', or 'execution:<current execution id>'.
+    `CREATE FUNCTION ${s}.apply_commit(p_id text, p_token text, p_now bigint, p_origin text, p_exec text,
+      p_history text[], p_consumed bigint[], p_canceled integer[], p_status text, p_output text, p_failure text,
+      p_custom text, p_tasks json, p_messages json, p_children json, p_can json,
+      OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean) LANGUAGE plpgsql AS $$
+    DECLARE
+      r record; v_seq integer; v_work boolean := false; v_status text; v_child json; v_taken text; v_tasks record;
+    BEGIN
+      SELECT execution_id, status, lock_token, last_seq INTO r FROM ${s}.instances WHERE instance_id = p_id FOR NO KEY UPDATE;
+      IF NOT FOUND OR (p_token IS NOT NULL AND r.lock_token IS DISTINCT FROM p_token) THEN o_result := 'lost'; RETURN; END IF;
+      IF r.execution_id <> p_exec THEN o_result := 'execution:' || r.execution_id; RETURN; END IF;
+      IF p_can IS NULL THEN
+        IF cardinality(p_history) > 0 THEN
+          INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
+          SELECT p_id, r.last_seq + h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
+        END IF;
+        v_seq := r.last_seq + coalesce(cardinality(p_history), 0);
+      ELSE
+        DELETE FROM ${s}.history WHERE instance_id = p_id;
+        v_seq := 0;
+      END IF;
+      IF cardinality(p_consumed) > 0 THEN
+        DELETE FROM ${s}.messages WHERE instance_id = p_id AND id = ANY (p_consumed);
+      END IF;
+      IF cardinality(p_canceled) > 0 THEN
+        DELETE FROM ${s}.messages WHERE instance_id = p_id AND timer_id = ANY (p_canceled)
+          AND (execution_id = p_exec OR execution_id IS NULL);
+      END IF;
+      IF p_children IS NOT NULL THEN
+        FOR v_child IN SELECT * FROM json_array_elements(p_children) LOOP
+          v_taken := ${s}.create_row(v_child, 'ifTerminal', p_now, p_origin);
+          IF v_taken IS NOT NULL THEN
+            -- The refusal event was written by the caller with a marker where the status goes.
+            IF ${s}.insert_messages(json_build_array(json_build_object('i', v_child->>'pi', 'e', v_child->>'pe',
+                'v', replace(v_child->>'refusal', v_child->>'marker', v_taken), 'a', p_now, 't', NULL)), p_now) THEN
+              v_work := true;
+            END IF;
+          END IF;
+        END LOOP;
+      END IF;
+      IF p_tasks IS NOT NULL THEN
+        SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
+        o_leased := v_tasks.o_leased;
+        v_work := v_work OR v_tasks.o_work;
+      END IF;
+      IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
+      IF p_can IS NULL THEN
+        v_status := p_status;
+        UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
+          failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
+          completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
+          lock_token = NULL, locked_by = NULL, locked_until = NULL, last_seq = v_seq
+        WHERE instance_id = p_id;
+      ELSE
+        v_status := 'Running';
+        DELETE FROM ${s}.messages WHERE instance_id = p_id AND execution_id = p_exec;
+        UPDATE ${s}.instances SET execution_id = p_can->>'e', input = p_can->>'i', status = 'Running', output = NULL,
+          failure_details = NULL, completed_at = NULL, custom_status = p_custom, last_updated_at = p_now,
+          lock_token = NULL, locked_by = NULL, locked_until = NULL, last_seq = 0
+        WHERE instance_id = p_id;
+        INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
+        SELECT p_id, p_can->>'e', m.ev, p_now FROM json_array_elements_text(p_can->'m') WITH ORDINALITY AS m(ev, ord)
+        ORDER BY m.ord;
+      END IF;
+      -- Released with messages left (unconsumed, or written during the episode): someone can take it.
+      IF NOT v_work AND EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = p_id AND visible_at <= p_now) THEN
+        v_work := true;
+      END IF;
+      o_changed := v_status IS DISTINCT FROM r.status;
+      IF o_changed THEN PERFORM ${s}.notify_status(p_origin, p_id, v_status); END IF;
+      IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      o_work := v_work;
+      o_result := 'ok';
+    END $$`,
+  ];
+}
+
+/** Instance management: creation, messages from outside, purge, rewind, releasing leases. */
+function management(s: string): string[] {
+  return [
+    `CREATE FUNCTION ${s}.create_instance(p json, p_reuse text, p_now bigint, p_origin text) RETURNS text
+    LANGUAGE sql AS $$ SELECT ${s}.create_row(p, p_reuse, p_now, p_origin) $$`,
+    // Returns the first addressed instance that does not exist (nothing written), or NULL.
+    `CREATE FUNCTION ${s}.send_messages(p_messages json, p_now bigint, p_origin text) RETURNS text
+    LANGUAGE plpgsql AS $$
+    DECLARE v_missing text;
+    BEGIN
+      SELECT m.i INTO v_missing FROM ROWS FROM (json_to_recordset(p_messages) AS (i text)) WITH ORDINALITY AS m(i, ord)
+      WHERE NOT EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = m.i)
+      ORDER BY m.ord LIMIT 1;
+      IF FOUND THEN RETURN v_missing; END IF;
+      IF ${s}.insert_messages(p_messages, p_now) THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      RETURN NULL;
+    END $$`,
+    // Fenced. Returns 'lost' when the token no longer holds, 'work' when messages are ready, else 'ok'.
+    `CREATE FUNCTION ${s}.abandon_instance(p_id text, p_token text, p_now bigint, p_visible bigint, p_origin text)
+    RETURNS text LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE ${s}.instances SET lock_token = NULL, locked_by = NULL, locked_until = NULL
+      WHERE instance_id = p_id AND lock_token = p_token;
+      IF NOT FOUND THEN RETURN 'lost'; END IF;
+      IF p_visible > p_now THEN
+        UPDATE ${s}.messages SET visible_at = p_visible WHERE instance_id = p_id AND visible_at <= p_now;
+      ELSIF EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = p_id AND visible_at <= p_now) THEN
+        PERFORM ${s}.notify_work(p_origin);
+        RETURN 'work';
+      END IF;
+      RETURN 'ok';
+    END $$`,
+    `CREATE FUNCTION ${s}.abandon_task(p_id bigint, p_token text, p_now bigint, p_visible bigint, p_origin text)
+    RETURNS boolean LANGUAGE plpgsql AS $$
+    BEGIN
+      UPDATE ${s}.tasks SET lock_token = NULL, locked_by = NULL, locked_until = NULL, visible_at = p_visible
+      WHERE id = p_id AND lock_token = p_token;
+      IF NOT FOUND THEN RETURN false; END IF;
+      IF p_visible <= p_now THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      RETURN true;
+    END $$`,
+    // Returns 'deleted', 'absent', or the status that forbids purging.
+    `CREATE FUNCTION ${s}.purge_instance(p_id text) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE v_status text;
+    BEGIN
+      SELECT status INTO v_status FROM ${s}.instances WHERE instance_id = p_id FOR UPDATE;
+      IF NOT FOUND THEN RETURN 'absent'; END IF;
+      IF v_status NOT IN ${TERMINAL} THEN RETURN v_status; END IF;
+      PERFORM ${s}.delete_instance(p_id);
+      RETURN 'deleted';
+    END $$`,
+    // Returns 'ok', 'absent', 'status:<status>' or 'execution:<current execution id>'.
+    `CREATE FUNCTION ${s}.rewind(p_id text, p_exec text, p_history text[], p_tasks json, p_messages json,
+      p_now bigint, p_origin text) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE r record; v_work boolean := false; v_tasks record;
+    BEGIN
+      SELECT status, execution_id INTO r FROM ${s}.instances WHERE instance_id = p_id FOR UPDATE;
+      IF NOT FOUND THEN RETURN 'absent'; END IF;
+      IF r.status <> 'Failed' THEN RETURN 'status:' || r.status; END IF;
+      IF r.execution_id <> p_exec THEN RETURN 'execution:' || r.execution_id; END IF;
+      DELETE FROM ${s}.history WHERE instance_id = p_id;
+      INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
+      SELECT p_id, h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
+      -- Also takes any lease away, so a holder from before the rewind cannot commit over it.
+      UPDATE ${s}.instances SET status = 'Running', output = NULL, failure_details = NULL, completed_at = NULL,
+        last_updated_at = p_now, lock_token = NULL, locked_by = NULL, locked_until = NULL,
+        last_seq = coalesce(cardinality(p_history), 0)
+      WHERE instance_id = p_id;
+      IF p_tasks IS NOT NULL THEN
+        SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
+        v_work := v_tasks.o_work;
+      END IF;
+      IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
+      PERFORM ${s}.notify_status(p_origin, p_id, 'Running');
+      IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      RETURN 'ok';
+    END $$`,
+  ];
+}
+
+/** Every function of schema version 1, in creation order. */
+export function functionsV1(s: string, channel: string): string[] {
+  return [...helpers(s, channel), ...leasing(s), ...commits(s), ...management(s)];
+}

@@ -1,0 +1,340 @@
+/**
+ * Group commit on PostgreSQL: writes asked for while a transaction is in flight are queued, and
+ * run together in the next transaction on one pooled connection, each in its own savepoint, so
+ * that many writes share one commit (one WAL flush). The connection runs in pipeline mode:
+ * statements a write does not wait for (its last one, and the savepoint bookkeeping around it)
+ * are sent at once behind each other, so a write usually costs one round trip, a stepped write two.
+ *
+ * Invariants kept here:
+ * 1. A write that fails rolls back alone (to its savepoint), and its steppers are told at once,
+ *    before any later write of the batch goes on. If the transaction itself fails, every write
+ *    in it fails and every stepper in it is told.
+ * 2. Each write's promise settles only after its transaction committed (or failed).
+ * 3. A stepper runs only after one of its write's statements came back without error. In a
+ *    pipeline, a failed statement makes every later one of the transaction fail too; so a write
+ *    that failed only because an earlier one did has not run a stepper, and is run again from
+ *    the start after the failed write is rolled back.
+ * 4. A write's last statement (its tail) may be turned into a refusal (a thrown error) by the
+ *    write only when that statement wrote nothing (see functions.ts, convention 3); a refusal
+ *    therefore needs no rollback, and the writes pipelined behind it stand.
+ * 5. At most `maxBatch` writes share a transaction (each savepoint is a subtransaction; beyond 64
+ *    PostgreSQL's snapshots overflow their subtransaction cache).
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import type pg from "pg";
+import type { OrchestrationStepper, RuntimeStatus } from "../store.js";
+
+/** The last statement of a write, which the write does not wait for. */
+export class Tail<T> {
+  constructor(readonly promise: Promise<T>) {
+    // Awaited by the batch; a write abandoned before that must not leave an unhandled rejection.
+    promise.catch(() => undefined);
+  }
+}
+
+type Send = <R>(text: string, values?: readonly unknown[]) => Promise<R[]>;
+
+/** One write's view of its transaction: time, statements, and what to announce after commit. */
+export class PgTx {
+  /** Something became ready to hand out: `{ kind: "work" }` after commit. */
+  work = false;
+  /** Instances whose status changed, with the status they ended the transaction in. */
+  readonly statuses = new Map<string, RuntimeStatus>();
+  /** Steppers that ran in this write, to be told if it rolls back. */
+  readonly steppers = new Set<OrchestrationStepper>();
+
+  constructor(
+    /** The store's clock, read once for the write. */
+    readonly now: number,
+    private readonly send: Send,
+  ) {}
+
+  /** Sends a statement; its rows. */
+  query<R>(text: string, values?: readonly unknown[]): Promise<R[]> {
+    return this.send<R>(text, values);
+  }
+
+  /** Ends the write with a statement it does not wait for; `map` turns its rows into the write's value. */
+  tail<R, T>(text: string, values: readonly unknown[], map: (rows: R[]) => T): Tail<T> {
+    return new Tail(this.send<R>(text, values).then(map));
+  }
+}
+
+/** A write: its statements, sent through `tx`. */
+export type WriteBody<T> = (tx: PgTx) => Promise<T | Tail<T>>;
+
+interface Op {
+  readonly body: WriteBody<unknown>;
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+interface Sent {
+  readonly op: number;
+  readonly promise: Promise<unknown>;
+  failed: boolean;
+  error: unknown;
+}
+
+export interface GroupCommitOptions {
+  readonly clock: () => number;
+  readonly maxBatch: number;
+  readonly maxInFlight: number;
+  /** Called after commit for each write that succeeded, before its promise settles. */
+  readonly committed: (tx: PgTx) => void;
+}
+
+/** Names of prepared statements, one per SQL text. */
+const names = new Map<string, string>();
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `perdure_${createHash("sha1").update(text).digest("hex").slice(0, 24)}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/** Sends `text` on `client`, as a named prepared statement when it has parameters. */
+export function run<R>(client: pg.ClientBase | pg.Pool, text: string, values?: readonly unknown[]): Promise<pg.QueryResult & { rows: R[] }> {
+  if (values === undefined) return client.query(text) as Promise<pg.QueryResult & { rows: R[] }>;
+  return client.query({ name: statementName(text), text, values: values as unknown[] }) as Promise<pg.QueryResult & { rows: R[] }>;
+}
+
+export class GroupCommit {
+  private readonly queue: Op[] = [];
+  private inFlight = 0;
+  private scheduled = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly options: GroupCommitOptions,
+  ) {}
+
+  /** Queues a write; it runs in the next transaction and settles after that transaction ends. */
+  write<T>(body: WriteBody<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.pump();
+        });
+      }
+    });
+  }
+
+  /** Resolves when every queued write has settled. */
+  async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
+      const batch = this.queue.splice(0, this.options.maxBatch);
+      this.inFlight++;
+      void this.runBatch(batch).finally(() => {
+        this.inFlight--;
+        if (this.queue.length > 0) this.pump();
+        else if (this.inFlight === 0) for (const done of this.idle) done();
+        if (this.queue.length === 0 && this.inFlight === 0) this.idle.clear();
+      });
+    }
+  }
+
+  private async runBatch(ops: Op[]): Promise<void> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      for (const op of ops) op.reject(error);
+      return;
+    }
+    let broken: unknown;
+    try {
+      await new Batch(client, ops, this.options).run();
+    } catch (error) {
+      broken = error;
+    } finally {
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+}
+
+type Outcome = { ok: true; tx: PgTx; value: unknown } | { ok: false; error: unknown };
+
+/** One transaction of writes on one connection. */
+class Batch {
+  private readonly sent: Sent[] = [];
+  private readonly outcomes: Array<Outcome | undefined>;
+  private readonly multi: boolean;
+
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly ops: Op[],
+    private readonly options: GroupCommitOptions,
+  ) {
+    this.outcomes = new Array(ops.length).fill(undefined);
+    this.multi = ops.length > 1;
+  }
+
+  /** Runs the batch; throws (after failing every write) only when the connection is unusable. */
+  async run(): Promise<void> {
+    try {
+      this.send(-1, "BEGIN");
+      if (!this.multi) return await this.runSingle();
+      let next = 0;
+      while (next < this.ops.length) {
+        next = await this.runFrom(next);
+        if (next < this.ops.length) continue;
+        // Every write sent: wait for the statements in flight; a failed tail means running again from after it.
+        const failed = await this.firstFailure();
+        if (failed !== undefined) next = await this.rollBackOp(failed.op, failed.error);
+      }
+      await this.settleTails();
+      await this.send(-1, "COMMIT");
+      this.finish();
+    } catch (error) {
+      this.failAll(error);
+      throw error;
+    }
+  }
+
+  /** One write, no savepoint: its failure is the transaction's. COMMIT is pipelined behind its tail. */
+  private async runSingle(): Promise<void> {
+    const op = this.ops[0]!;
+    const tx = this.newTx(0);
+    let value: unknown;
+    try {
+      value = await op.body(tx);
+    } catch (error) {
+      const failed = await this.firstFailure();
+      this.outcomes[0] = { ok: false, error: failed?.error ?? error };
+      for (const stepper of tx.steppers) stepper.discard?.();
+      await this.send(-1, "ROLLBACK");
+      this.finish();
+      return;
+    }
+    const commit = this.send(-1, "COMMIT");
+    try {
+      value = value instanceof Tail ? await value.promise : value;
+    } catch (error) {
+      // The tail failed: the COMMIT behind it was a rollback (or the tail was a refusal that wrote nothing).
+      await commit;
+      this.outcomes[0] = { ok: false, error };
+      for (const stepper of tx.steppers) stepper.discard?.();
+      this.finish();
+      return;
+    }
+    await commit;
+    this.outcomes[0] = { ok: true, tx, value };
+    this.finish();
+  }
+
+  /** Runs writes from `start` in savepoints until all are sent; returns where to go on from. */
+  private async runFrom(start: number): Promise<number> {
+    for (let i = start; i < this.ops.length; i++) {
+      const tx = this.newTx(i);
+      this.send(i, "SAVEPOINT s");
+      let value: unknown;
+      try {
+        value = await this.ops[i]!.body(tx);
+      } catch (error) {
+        const failed = await this.firstFailure();
+        if (failed !== undefined && failed.op < 0) throw failed.error;
+        if (failed !== undefined && failed.op < i) {
+          // An earlier write's tail failed; this one only failed behind it (and ran no stepper).
+          for (const stepper of tx.steppers) stepper.discard?.();
+          return this.rollBackOp(failed.op, failed.error);
+        }
+        this.outcomes[i] = { ok: false, error: failed?.error ?? error };
+        for (const stepper of tx.steppers) stepper.discard?.();
+        await this.send(-1, "ROLLBACK TO SAVEPOINT s");
+        await this.send(-1, "RELEASE SAVEPOINT s");
+        this.sent.length = 0;
+        continue;
+      }
+      this.send(i, "RELEASE SAVEPOINT s");
+      this.outcomes[i] = { ok: true, tx, value };
+    }
+    return this.ops.length;
+  }
+
+  /** Rolls back write `op` (whose statement failed with `error`); the writes after it run again. */
+  private async rollBackOp(op: number, error: unknown): Promise<number> {
+    // BEGIN or savepoint bookkeeping failed: the transaction is lost as a whole.
+    if (op < 0) throw error;
+    const outcome = this.outcomes[op];
+    if (outcome?.ok) for (const stepper of outcome.tx.steppers) stepper.discard?.();
+    this.outcomes[op] = { ok: false, error };
+    for (let i = op + 1; i < this.ops.length; i++) {
+      const later = this.outcomes[i];
+      if (later?.ok) for (const stepper of later.tx.steppers) stepper.discard?.();
+      this.outcomes[i] = undefined;
+    }
+    // The failed write's savepoint is the newest that exists: every later SAVEPOINT failed.
+    await this.send(-1, "ROLLBACK TO SAVEPOINT s");
+    await this.send(-1, "RELEASE SAVEPOINT s");
+    this.sent.length = 0;
+    return op + 1;
+  }
+
+  /** Every statement succeeded: turns the writes' tails into their values, or into refusals. */
+  private async settleTails(): Promise<void> {
+    for (let i = 0; i < this.outcomes.length; i++) {
+      const outcome = this.outcomes[i];
+      if (outcome === undefined || !outcome.ok || !(outcome.value instanceof Tail)) continue;
+      try {
+        this.outcomes[i] = { ...outcome, value: await outcome.value.promise };
+      } catch (error) {
+        for (const stepper of outcome.tx.steppers) stepper.discard?.();
+        this.outcomes[i] = { ok: false, error };
+      }
+    }
+  }
+
+  /** Waits for every statement in flight; the first (in send order) that failed, if any. */
+  private async firstFailure(): Promise<Sent | undefined> {
+    await Promise.all(this.sent.map((s) => s.promise.catch(() => undefined)));
+    return this.sent.find((s) => s.failed);
+  }
+
+  private newTx(op: number): PgTx {
+    return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values));
+  }
+
+  private send<R>(op: number, text: string, values?: readonly unknown[]): Promise<R[]> {
+    const promise = run<R>(this.client, text, values).then((result) => result.rows);
+    const sent: Sent = { op, promise, failed: false, error: undefined };
+    promise.catch((error: unknown) => {
+      sent.failed = true;
+      sent.error = error;
+    });
+    this.sent.push(sent);
+    return promise;
+  }
+
+  /** After the transaction ended: announce and settle, in write order. */
+  private finish(): void {
+    this.ops.forEach((op, i) => {
+      const outcome = this.outcomes[i];
+      if (outcome === undefined) return op.reject(new Error("Internal error: a write of the batch was not run."));
+      if (!outcome.ok) return op.reject(outcome.error);
+      this.options.committed(outcome.tx);
+      op.resolve(outcome.value);
+    });
+  }
+
+  private failAll(error: unknown): void {
+    this.ops.forEach((op, i) => {
+      const outcome = this.outcomes[i];
+      if (outcome?.ok) for (const stepper of outcome.tx.steppers) stepper.discard?.();
+      op.reject(outcome !== undefined && !outcome.ok ? outcome.error : error);
+    });
+    this.outcomes.fill({ ok: false, error });
+  }
+}

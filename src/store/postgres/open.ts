@@ -1,0 +1,84 @@
+/**
+ * Opening a PostgreSQL store: the pool, the migration, the server's durability setting and the
+ * LISTEN connection. The only module of the adapter that loads `pg` at run time (index.ts imports
+ * it lazily).
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { Listener } from "./listener.js";
+import { channelOf, migrate } from "./migrations.js";
+import { PostgresStore } from "./postgres-store.js";
+
+export interface OpenSettings {
+  readonly schema: string;
+  readonly poolSize: number;
+  readonly connectTimeoutMs: number;
+  readonly applicationName: string;
+  readonly clock: () => number;
+  readonly onWarning: (message: string, error: unknown) => void;
+}
+
+/** Writes that share one transaction at most (each is a savepoint; see group-commit.ts). */
+const MAX_BATCH = 64;
+
+export async function openPostgresStore(url: string, settings: OpenSettings): Promise<PostgresStore> {
+  const connection: pg.ClientConfig = {
+    connectionString: url,
+    application_name: settings.applicationName,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+  };
+  const where = `${redact(url)} (schema ${settings.schema})`;
+  const pool = new pg.Pool({ ...connection, max: settings.poolSize, pipeline: true } as pg.PoolConfig);
+  // An idle connection ended by the server (a restart, pg_terminate_backend) is dropped and replaced.
+  pool.on("error", (error) => settings.onWarning("A pooled connection was lost; it will be replaced.", error));
+  let listener: Listener | undefined;
+  try {
+    const client = await pool.connect();
+    let migrationsApplied: number[];
+    let synchronousCommit: string;
+    try {
+      migrationsApplied = await migrate(client, settings.schema, where);
+      synchronousCommit = (await client.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]!.synchronous_commit;
+    } finally {
+      client.release();
+    }
+    const origin = randomUUID();
+    const store = new PostgresStore({
+      pool,
+      schema: settings.schema,
+      durability: `synchronous_commit=${synchronousCommit}`,
+      clock: settings.clock,
+      migrationsApplied,
+      origin,
+      maxBatch: MAX_BATCH,
+      maxInFlight: Math.max(1, Math.floor(settings.poolSize / 2)),
+    });
+    listener = new Listener({
+      connection,
+      channel: channelOf(settings.schema),
+      origin,
+      deliver: (event) => store.deliver(event),
+      warn: settings.onWarning,
+    });
+    await listener.start();
+    store.attachListener(listener);
+    return store;
+  } catch (error) {
+    await listener?.close();
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The URL without its password, for messages. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "the PostgreSQL server";
+  }
+}

@@ -1,0 +1,560 @@
+/**
+ * The Store port on PostgreSQL (pg): many worker processes on many machines share one schema.
+ *
+ * Lease and commit protocol (docs/lease-commit-protocol.md tells the whole story):
+ * 1. A lease is a random token, a holder and an expiry on the instance (or task) row, live while
+ *    `locked_until > now`. Ready rows are found with `FOR UPDATE SKIP LOCKED`: concurrent workers
+ *    never wait on each other and never take the same row.
+ * 2. Fencing is by token alone, in the statement itself: a commit, abandon or renewal whose token is
+ *    no longer on the row changes nothing and throws LeaseLostError.
+ * 3. `stepOrchestration` and the stepped path of `completeActivity` run the stepper inside a
+ *    transaction that holds the instance's row lock (`FOR NO KEY UPDATE SKIP LOCKED`): the lock is
+ *    the lease, so two workers never step one instance at once and no lock column is written.
+ * 4. Writes are group-committed (group-commit.ts). Store events are emitted in-process after
+ *    commit, never for a rollback; other stores hear of them through LISTEN/NOTIFY (listener.ts),
+ *    as hints only: the database is the truth, and idle workers still poll.
+ * 5. Time is the store's clock, passed to every statement; the server's clock is never read.
+ *
+ * @module
+ */
+import { randomUUID } from "node:crypto";
+import type pg from "pg";
+import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
+import { newEvent, type HistoryEvent } from "../../core/history.js";
+import {
+  InstanceExistsError,
+  InstanceNotFoundError,
+  InvalidInstanceStateError,
+  LeaseLostError,
+  StoreClosedError,
+} from "../errors.js";
+import {
+  INLINE_MESSAGE_ID,
+  RuntimeStatus,
+  TERMINAL_STATUSES,
+  type ActivityOutcome,
+  type ActivityWorkItem,
+  type CommitResult,
+  type CreateInstanceRequest,
+  type HistoryPage,
+  type HistoryPageOptions,
+  type InboxMessage,
+  type InstanceFilter,
+  type InstancePage,
+  type InstanceRecord,
+  type LeaseOptions,
+  type NewMessage,
+  type OrchestrationCommit,
+  type OrchestrationStepper,
+  type OrchestrationWorkItem,
+  type QueryOptions,
+  type RewindRequest,
+  type Store,
+  type StoreEvent,
+} from "../store.js";
+import { GroupCommit, PgTx, Tail, run } from "./group-commit.js";
+import type { Listener } from "./listener.js";
+import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
+import {
+  decodePageKey,
+  encodePageKey,
+  iso,
+  lockedInstance,
+  parseTime,
+  rowId,
+  toActivityWorkItem,
+  toInboxMessages,
+  toInstanceRecord,
+  type InstanceRow,
+  type LockedRow,
+  type TaskRow,
+} from "./rows.js";
+import * as sql from "./sql.js";
+
+export interface PostgresStoreSettings {
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  readonly durability: string;
+  readonly clock: () => number;
+  readonly migrationsApplied: readonly number[];
+  readonly origin: string;
+  readonly maxBatch: number;
+  readonly maxInFlight: number;
+}
+
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 1000;
+const DEFAULT_PURGE_LIMIT = 1000;
+
+interface ApplyRow {
+  readonly o_result: string;
+  readonly o_leased: Array<[string, string]> | null;
+  readonly o_work: boolean;
+  readonly o_changed: boolean;
+}
+
+/** A Store on a PostgreSQL schema. Create it with `await postgres(url)`. */
+export class PostgresStore implements Store {
+  readonly name = "postgres";
+  readonly durability: string;
+  readonly schema: string;
+  readonly migrationsApplied: readonly number[];
+  private readonly pool: pg.Pool;
+  private readonly clock: () => number;
+  private readonly origin: string;
+  private readonly s: string;
+  private readonly writes: GroupCommit;
+  private readonly listeners = new Set<(event: StoreEvent) => void>();
+  private listener: Listener | undefined;
+  private closed = false;
+
+  constructor(settings: PostgresStoreSettings) {
+    this.pool = settings.pool;
+    this.schema = settings.schema;
+    this.s = sql.quoteIdent(settings.schema);
+    this.durability = settings.durability;
+    this.clock = settings.clock;
+    this.origin = settings.origin;
+    this.migrationsApplied = settings.migrationsApplied;
+    this.writes = new GroupCommit(this.pool, {
+      clock: this.clock,
+      maxBatch: settings.maxBatch,
+      maxInFlight: settings.maxInFlight,
+      committed: (tx) => this.emitCommitted(tx),
+    });
+  }
+
+  /** Called once by the factory, with the started LISTEN connection. */
+  attachListener(listener: Listener): void {
+    this.listener = listener;
+  }
+
+  /** Delivers an event heard from another store. */
+  deliver(event: StoreEvent): void {
+    if (!this.closed) this.emit([event]);
+  }
+
+  now(): number {
+    return this.clock();
+  }
+
+  async createInstance(request: CreateInstanceRequest): Promise<void> {
+    return this.write((tx) => {
+      const doc = instanceParam(request, tx.now);
+      return tx.tail(sql.createInstance(this.s), [JSON.stringify(doc), request.reuse, tx.now, this.origin], (rows: Array<{ taken: string | null }>) => {
+        const taken = rows[0]?.taken ?? null;
+        if (taken !== null) throw new InstanceExistsError(request.instanceId, taken as RuntimeStatus);
+        tx.statuses.set(request.instanceId, RuntimeStatus.Pending);
+        if ((doc.visible as number) <= tx.now) tx.work = true;
+      });
+    });
+  }
+
+  async sendMessages(messages: readonly NewMessage[]): Promise<void> {
+    return this.write((tx) => {
+      const params = messages.map((m) => messageParam(m, tx.now));
+      if (params.length === 0) return undefined;
+      return tx.tail(sql.sendMessages(this.s), [JSON.stringify(params), tx.now, this.origin], (rows: Array<{ missing: string | null }>) => {
+        const missing = rows[0]?.missing ?? null;
+        if (missing !== null) throw new InstanceNotFoundError(missing);
+        if (params.some((m) => m.a <= tx.now)) tx.work = true;
+      });
+    });
+  }
+
+  async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
+    validateDuration(options.leaseMs, "leaseMs", 1);
+    return this.write((tx) => {
+      const lockedUntil = tx.now + options.leaseMs;
+      return tx.tail(sql.leaseInstance(this.s), [tx.now, options.workerId, lockedUntil], (rows: LockedRow[]) => {
+        const row = lockedInstance(rows[0]);
+        if (row === undefined) return undefined;
+        const messages = toInboxMessages(row.instance_id, rows[0]!.o_msgs);
+        return { instance: toInstanceRecord(row), messages, lockToken: row.lock_token!, lockedUntil: iso(lockedUntil) };
+      });
+    });
+  }
+
+  async commitOrchestration(item: OrchestrationWorkItem, commit: OrchestrationCommit): Promise<CommitResult> {
+    return this.write((tx) => {
+      const instanceId = item.instance.instanceId;
+      const params = [instanceId, item.lockToken, tx.now, this.origin, ...commitParams(instanceId, commit, tx.now)];
+      return tx.tail(sql.applyCommit(this.s), params, (rows: ApplyRow[]) => {
+        const result = rows[0]!;
+        if (result.o_result === "lost") throw lostInstance(item);
+        return this.applied(tx, instanceId, commit, result);
+      });
+    });
+  }
+
+  async abandonOrchestration(item: OrchestrationWorkItem, delayMs = 0): Promise<void> {
+    validateDuration(delayMs, "delayMs", 0);
+    return this.write((tx) => {
+      const params = [item.instance.instanceId, item.lockToken, tx.now, tx.now + delayMs, this.origin];
+      return tx.tail(sql.abandonInstance(this.s), params, (rows: Array<{ result: string }>) => {
+        const result = rows[0]?.result;
+        if (result === "lost") throw lostInstance(item);
+        if (result === "work") tx.work = true;
+      });
+    });
+  }
+
+  async renewOrchestrationLease(item: OrchestrationWorkItem, leaseMs: number): Promise<OrchestrationWorkItem> {
+    validateDuration(leaseMs, "leaseMs", 1);
+    return this.write((tx) => {
+      const lockedUntil = tx.now + leaseMs;
+      return tx.tail(sql.renewInstance(this.s), [item.instance.instanceId, item.lockToken, lockedUntil], (rows) => {
+        if (rows.length === 0) throw lostInstance(item);
+        return { ...item, lockedUntil: iso(lockedUntil) };
+      });
+    });
+  }
+
+  async stepOrchestration(
+    stepper: OrchestrationStepper,
+    options: LeaseOptions & { readonly maxInstances?: number | undefined },
+  ): Promise<CommitResult | undefined> {
+    const max = options.maxInstances ?? 1;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
+    }
+    return this.write(async (tx) => {
+      const applies: Array<Promise<CommitResult>> = [];
+      for (let i = 0; i < max; i++) {
+        // Sent behind the previous instance's commit, in the same round trip.
+        const rows = await tx.query<LockedRow>(sql.nextInstance(this.s), [tx.now]);
+        const row = lockedInstance(rows[0]);
+        if (row === undefined) break;
+        const applied = await this.step(tx, row, rows[0]!.o_msgs, stepper, undefined);
+        if (applied === undefined) break;
+        applies.push(applied.result);
+      }
+      if (applies.length === 0) return undefined;
+      return new Tail(Promise.all(applies).then((results) => ({ leasedTasks: results.flatMap((r) => r.leasedTasks) })));
+    });
+  }
+
+  async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
+    validateDuration(options.leaseMs, "leaseMs", 1);
+    if (!Number.isInteger(options.max) || options.max < 0) {
+      throw new InvalidArgumentError(`max must be an integer of at least 0; received ${String(options.max)}.`);
+    }
+    return this.write((tx) => {
+      const params = [tx.now, options.workerId, tx.now + options.leaseMs, options.max];
+      return tx.tail(sql.leaseTasks(this.s), params, (rows: Array<TaskRow & { ready_at: string }>) =>
+        rows
+          .sort((a, b) => Number(a.ready_at) - Number(b.ready_at) || Number(a.id) - Number(b.id))
+          .map(toActivityWorkItem),
+      );
+    });
+  }
+
+  async completeActivity(
+    item: ActivityWorkItem,
+    outcome: ActivityOutcome,
+    stepper?: OrchestrationStepper,
+  ): Promise<CommitResult | undefined> {
+    return this.write(async (tx) => {
+      const event = outcomeEvent(item, outcome, iso(tx.now));
+      const params = [rowId(item.id) ?? "0", item.lockToken, tx.now, JSON.stringify(event)];
+      type Begin = LockedRow & { o_result: string };
+      const delivered = (rows: Begin[]): undefined => {
+        const result = rows[0]?.o_result;
+        if (result === "lost") throw lostTask(item);
+        if (result === "inboxed") tx.work = true;
+        return undefined;
+      };
+      if (stepper === undefined) return tx.tail(sql.completeTask(this.s), [...params, this.origin], delivered);
+      const rows = await tx.query<Begin>(sql.beginComplete(this.s), [...params, true, this.origin]);
+      if (rows[0]?.o_result !== "step") return delivered(rows);
+      const { instanceId, executionId } = item;
+      const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };
+      const applied = await this.step(tx, lockedInstance(rows[0])!, rows[0].o_msgs, stepper, inline);
+      if (applied !== undefined) return new Tail(applied.result);
+      // The stepper declined: the outcome goes to the inbox like any other message.
+      const message = JSON.stringify([messageParam({ instanceId, executionId, event }, tx.now)]);
+      return tx.tail(sql.insertMessages(this.s), [message, tx.now], () => {
+        tx.work = true;
+        return undefined;
+      });
+    });
+  }
+
+  async abandonActivity(item: ActivityWorkItem, delayMs = 0): Promise<void> {
+    validateDuration(delayMs, "delayMs", 0);
+    return this.write((tx) => {
+      const params = [rowId(item.id) ?? "0", item.lockToken, tx.now, tx.now + delayMs, this.origin];
+      return tx.tail(sql.abandonTask(this.s), params, (rows: Array<{ found: boolean }>) => {
+        if (rows[0]?.found !== true) throw lostTask(item);
+        tx.work = delayMs === 0;
+      });
+    });
+  }
+
+  async renewActivityLease(item: ActivityWorkItem, leaseMs: number): Promise<ActivityWorkItem> {
+    validateDuration(leaseMs, "leaseMs", 1);
+    return this.write((tx) => {
+      const lockedUntil = tx.now + leaseMs;
+      return tx.tail(sql.renewTask(this.s), [rowId(item.id) ?? "0", item.lockToken, lockedUntil], (rows) => {
+        if (rows.length === 0) throw lostTask(item);
+        return { ...item, lockedUntil: iso(lockedUntil) };
+      });
+    });
+  }
+
+  async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
+    const rows = await this.read<InstanceRow>(sql.selectInstance(this.s), [instanceId]);
+    return rows[0] === undefined ? undefined : toInstanceRecord(rows[0]);
+  }
+
+  async getHistory(instanceId: string, options: HistoryPageOptions = {}): Promise<HistoryPage> {
+    const after = options.after ?? 0;
+    if (!Number.isInteger(after) || after < 0) {
+      throw new InvalidArgumentError(`after must be an integer of at least 0; received ${String(options.after)}.`);
+    }
+    const pageSize = options.pageSize;
+    if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1)) {
+      throw new InvalidArgumentError(`pageSize must be an integer of at least 1; received ${String(pageSize)}.`);
+    }
+    const limit = pageSize === undefined ? null : pageSize + 1;
+    const rows = await this.read<{ seq: number; event: string }>(sql.selectHistoryPage(this.s), [instanceId, after, limit]);
+    const page = pageSize === undefined ? rows : rows.slice(0, pageSize);
+    const events = page.map((row) => JSON.parse(row.event) as HistoryEvent);
+    return rows.length > page.length ? { events, next: page[page.length - 1]!.seq } : { events };
+  }
+
+  async queryInstances(options: QueryOptions): Promise<InstancePage> {
+    const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+    if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_PAGE_SIZE) {
+      throw new InvalidArgumentError(
+        `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
+      );
+    }
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken);
+    const { shape, params } = filterOf(options);
+    const values = [...params, pageSize + 1, ...(key === undefined ? [] : [key.createdAt, key.instanceId])];
+    const rows = await this.read<InstanceRow>(sql.queryInstances(this.s, shape, key !== undefined), values);
+    const instances = rows.slice(0, pageSize).map(toInstanceRecord);
+    if (rows.length <= pageSize) return { instances };
+    const last = rows[pageSize - 1]!;
+    return { instances, continuationToken: encodePageKey({ createdAt: Number(last.created_at), instanceId: last.instance_id }) };
+  }
+
+  async purgeInstance(instanceId: string): Promise<number> {
+    return this.write((tx) =>
+      tx.tail(sql.purgeInstance(this.s), [instanceId], (rows: Array<{ result: string }>) => {
+        const result = rows[0]!.result;
+        if (result === "absent") return 0;
+        if (result === "deleted") return 1;
+        const expected = "a terminal status (Completed, Failed, Terminated or Canceled)";
+        throw new InvalidInstanceStateError(instanceId, result as RuntimeStatus, "purge", expected);
+      }),
+    );
+  }
+
+  async purgeInstances(filter: InstanceFilter, limit = DEFAULT_PURGE_LIMIT): Promise<number> {
+    if (!Number.isInteger(limit) || limit < 1) {
+      throw new InvalidArgumentError(`limit must be an integer of at least 1; received ${String(limit)}.`);
+    }
+    const { shape, params } = filterOf(filter);
+    const text = sql.purgeInstances(this.s, shape);
+    return this.write((tx) =>
+      tx.tail(text, [...params, limit, TERMINAL_STATUSES], (rows: Array<{ purged: number }>) => rows[0]?.purged ?? 0),
+    );
+  }
+
+  async rewind(request: RewindRequest): Promise<void> {
+    return this.write((tx) => {
+      const { instanceId, executionId } = request;
+      const messages = request.messages.map((m) => messageParam(m, tx.now));
+      const tasks = request.tasks.map((t) => taskParam(t, tx.now));
+      const params = [
+        instanceId,
+        executionId,
+        request.history.map((e) => JSON.stringify(e)),
+        tasks.length === 0 ? null : JSON.stringify(tasks),
+        messages.length === 0 ? null : JSON.stringify(messages),
+        tx.now,
+        this.origin,
+      ];
+      return tx.tail(sql.rewind(this.s), params, (rows: Array<{ result: string }>) => {
+        const result = rows[0]!.result;
+        if (result === "absent") throw new InstanceNotFoundError(instanceId);
+        if (result.startsWith("status:")) {
+          throw new InvalidInstanceStateError(instanceId, result.slice(7) as RuntimeStatus, "rewind", "status Failed");
+        }
+        if (result.startsWith("execution:")) {
+          const expected = `execution '${executionId}' to be current, but the current one is '${result.slice(10)}'`;
+          throw new InvalidInstanceStateError(instanceId, RuntimeStatus.Failed, "rewind", expected);
+        }
+        tx.statuses.set(instanceId, RuntimeStatus.Running);
+        if (tasks.some((t) => t.w === null) || messages.some((m) => m.a <= tx.now)) tx.work = true;
+      });
+    });
+  }
+
+  async nextWakeUp(): Promise<number | undefined> {
+    const rows = await this.read<{ at: string | null }>(sql.selectNextWakeUp(this.s), [this.clock()]);
+    const at = rows[0]?.at ?? null;
+    return at === null ? undefined : Number(at);
+  }
+
+  subscribe(listener: (event: StoreEvent) => void): () => void {
+    this.assertOpen();
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  /** Commits the writes already asked for, then closes every connection. Calling it again does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.writes.drain();
+    } finally {
+      this.listeners.clear();
+      await this.listener?.close();
+      await this.pool.end();
+    }
+  }
+
+  /** Runs the stepper on the locked `row` (messages, then `inline`) and sends its commit; undefined when it declined. */
+  private async step(
+    tx: PgTx,
+    row: InstanceRow,
+    aggregated: string | null,
+    stepper: OrchestrationStepper,
+    inline: InboxMessage | undefined,
+  ): Promise<{ readonly result: Promise<CommitResult> } | undefined> {
+    const instanceId = row.instance_id;
+    const executionId = row.execution_id;
+    const messages = toInboxMessages(instanceId, aggregated);
+    if (inline !== undefined) messages.push(inline);
+    let history: HistoryEvent[] | undefined;
+    if (!stepper.isWarm(instanceId, executionId)) {
+      const rows = await tx.query<{ events: string }>(sql.selectExecutionHistory(this.s), [instanceId, executionId]);
+      history = JSON.parse(rows[0]!.events) as HistoryEvent[];
+    }
+    tx.steppers.add(stepper);
+    const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: iso(tx.now) });
+    if (commit === undefined) return undefined;
+    if (commit.executionId !== executionId) {
+      throw new InvalidArgumentError(
+        `The commit is for execution '${commit.executionId}' of instance '${instanceId}', but its current execution is '${executionId}'.`,
+      );
+    }
+    // An inline message the episode did not consume stays in the inbox, like any other.
+    const before =
+      inline !== undefined && !commit.consumedMessageIds.includes(INLINE_MESSAGE_ID)
+        ? [messageParam({ instanceId, executionId: inline.executionId, event: inline.event }, tx.now)]
+        : [];
+    const params = [instanceId, null, tx.now, this.origin, ...commitParams(instanceId, commit, tx.now, before)];
+    const result = tx.query<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => this.applied(tx, instanceId, commit, rows[0]!));
+    // Awaited by the write's tail; a failure is reported through the statement that failed first.
+    result.catch(() => undefined);
+    return { result };
+  }
+
+  /** The result of an applied commit; records what to announce. */
+  private applied(tx: PgTx, instanceId: string, commit: OrchestrationCommit, result: ApplyRow): CommitResult {
+    if (result.o_result.startsWith("execution:")) {
+      throw new InvalidArgumentError(
+        `The commit is for execution '${commit.executionId}' of instance '${instanceId}', ` +
+          `but its current execution is '${result.o_result.slice(10)}'.`,
+      );
+    }
+    if (result.o_work) tx.work = true;
+    if (result.o_changed) tx.statuses.set(instanceId, commit.continueAsNew === undefined ? commit.status : RuntimeStatus.Running);
+    const leased = result.o_leased ?? [];
+    const leasedTasks = commit.tasks
+      .filter((task) => task.lease !== undefined)
+      .map((task, i): ActivityWorkItem => {
+        const [id, lockToken] = leased[i]!;
+        const item: ActivityWorkItem = {
+          id,
+          instanceId: task.instanceId,
+          executionId: task.executionId,
+          taskId: task.taskId,
+          name: task.name,
+          lockToken,
+          lockedUntil: iso(tx.now + task.lease!.leaseMs),
+          dequeueCount: 1,
+        };
+        return task.input === undefined ? item : { ...item, input: task.input };
+      });
+    return { leasedTasks };
+  }
+
+  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>): Promise<T> {
+    this.assertOpen();
+    return this.writes.write(async (tx) => body(tx));
+  }
+
+  private async read<R>(text: string, values: readonly unknown[]): Promise<R[]> {
+    this.assertOpen();
+    return (await run<R>(this.pool, text, values)).rows;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreClosedError();
+  }
+
+  private emitCommitted(tx: PgTx): void {
+    const events: StoreEvent[] = [];
+    for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
+    if (tx.work) events.push({ kind: "work" });
+    this.emit(events);
+  }
+
+  /** A listener that throws must not turn a committed write into a failed call. */
+  private emit(events: readonly StoreEvent[]): void {
+    if (this.listeners.size === 0) return;
+    for (const event of events) {
+      for (const listener of [...this.listeners]) {
+        try {
+          listener(event);
+        } catch (thrown) {
+          process.emitWarning(normalizeError(thrown));
+        }
+      }
+    }
+  }
+}
+
+function outcomeEvent(item: ActivityWorkItem, outcome: ActivityOutcome, now: string): HistoryEvent {
+  return outcome.ok
+    ? newEvent("TaskCompleted", now, { taskScheduledId: item.taskId, result: outcome.result })
+    : newEvent("TaskFailed", now, { taskScheduledId: item.taskId, failureDetails: outcome.failureDetails });
+}
+
+function lostInstance(item: OrchestrationWorkItem): LeaseLostError {
+  return new LeaseLostError(`orchestration instance '${item.instance.instanceId}'`);
+}
+
+function lostTask(item: ActivityWorkItem): LeaseLostError {
+  return new LeaseLostError(`activity task ${item.id} ('${item.name}' #${item.taskId} of instance '${item.instanceId}')`);
+}
+
+function validateDuration(ms: number, name: string, min: number): void {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < min) {
+    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds of at least ${min}; received ${String(ms)}.`);
+  }
+}
+
+/** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */
+function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: unknown[] } {
+  const statuses = filter.statuses !== undefined && filter.statuses.length > 0 ? filter.statuses : undefined;
+  const values: Record<(typeof sql.FILTER_PARAMS)[number], unknown> = {
+    statuses,
+    createdFrom: filter.createdFrom === undefined ? undefined : parseTime(filter.createdFrom, "createdFrom", "up"),
+    createdTo: filter.createdTo === undefined ? undefined : parseTime(filter.createdTo, "createdTo", "down"),
+    instanceIdPrefix: filter.instanceIdPrefix === "" ? undefined : filter.instanceIdPrefix,
+    name: filter.name,
+    parentInstanceId: filter.parentInstanceId,
+  };
+  const shape = Object.fromEntries(sql.FILTER_PARAMS.map((k) => [k, values[k] !== undefined])) as unknown as sql.FilterShape;
+  const params = sql.FILTER_PARAMS.filter((k) => values[k] !== undefined).map((k) => values[k]);
+  return { shape, params };
+}

@@ -1,0 +1,183 @@
+/**
+ * Rows of the PostgreSQL schema and their mapping to the Store port's records, plus the time and
+ * paging helpers the store needs.
+ *
+ * Invariants kept here:
+ * 1. A NULL column becomes an absent field, so that an absent payload stays distinct from `"null"`.
+ * 2. Events are stored as the JSON text of the event object and read back with JSON.parse: what
+ *    goes in comes out, timestamps with nanoseconds included.
+ * 3. Times are stored as milliseconds and shown as `toISOString()`; a caller's time with
+ *    sub-millisecond digits is rounded towards "later" for visibility, so a timer is never early.
+ *
+ * @module
+ */
+import { InvalidArgumentError, type FailureDetails } from "../../core/errors.js";
+import type { HistoryEvent, ParentInstance } from "../../core/history.js";
+import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
+
+/** bigint columns arrive as strings (pg's default for int8). */
+type Int8 = string;
+
+export interface InstanceRow {
+  readonly instance_id: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly version: string | null;
+  readonly execution_id: string;
+  readonly status: string;
+  readonly input: string | null;
+  readonly output: string | null;
+  readonly custom_status: string | null;
+  readonly failure_details: string | null;
+  readonly created_at: Int8;
+  readonly last_updated_at: Int8;
+  readonly completed_at: Int8 | null;
+  readonly scheduled_start_at: string | null;
+  readonly parent_instance_id: string | null;
+  readonly parent_execution_id: string | null;
+  readonly parent_name: string | null;
+  readonly parent_task_id: number | null;
+  readonly lock_token: string | null;
+  readonly locked_until: Int8 | null;
+}
+
+/** What the locking functions return: the instance's columns prefixed `o_`, and its visible messages. */
+export type LockedRow = { readonly [K in keyof InstanceRow as `o_${K}`]: InstanceRow[K] | null } & {
+  readonly o_msgs: string | null;
+};
+
+export interface TaskRow {
+  readonly id: Int8;
+  readonly instance_id: string;
+  readonly execution_id: string;
+  readonly task_id: number;
+  readonly name: string;
+  readonly input: string | null;
+  readonly lock_token: string | null;
+  readonly locked_until: Int8 | null;
+  readonly dequeue_count: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The instance row inside a locking function's result, or undefined when nothing was locked. */
+export function lockedInstance(row: LockedRow | undefined): InstanceRow | undefined {
+  if (row === undefined || row.o_instance_id === null) return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(row)) if (key !== "o_msgs" && key !== "o_result") out[key.slice(2)] = value;
+  return out as unknown as InstanceRow;
+}
+
+export function toInstanceRecord(row: InstanceRow): InstanceRecord {
+  const record: Mutable<InstanceRecord> = {
+    instanceId: row.instance_id,
+    kind: row.kind as InstanceRecord["kind"],
+    name: row.name,
+    executionId: row.execution_id,
+    status: row.status as RuntimeStatus,
+    createdAt: iso(Number(row.created_at)),
+    lastUpdatedAt: iso(Number(row.last_updated_at)),
+  };
+  if (row.version !== null) record.version = row.version;
+  if (row.input !== null) record.input = row.input;
+  if (row.output !== null) record.output = row.output;
+  if (row.custom_status !== null) record.customStatus = row.custom_status;
+  if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
+  if (row.completed_at !== null) record.completedAt = iso(Number(row.completed_at));
+  if (row.scheduled_start_at !== null) record.scheduledStartAt = row.scheduled_start_at;
+  if (row.parent_instance_id !== null) record.parent = toParent(row, row.parent_instance_id);
+  return record;
+}
+
+function toParent(row: InstanceRow, instanceId: string): ParentInstance {
+  const parent: Mutable<ParentInstance> = {
+    name: row.parent_name ?? "",
+    instanceId,
+    taskScheduledId: row.parent_task_id ?? -1,
+  };
+  if (row.parent_execution_id !== null) parent.executionId = row.parent_execution_id;
+  return parent;
+}
+
+/** Messages as aggregated by the locking functions: elements `["id", executionId, visibleAt, event]`. */
+export function toInboxMessages(instanceId: string, aggregated: string | null): InboxMessage[] {
+  if (aggregated === null) return [];
+  const entries = JSON.parse(`[${aggregated}]`) as Array<[string, string | null, number, HistoryEvent]>;
+  return entries.map(([id, executionId, visibleAt, event]) => {
+    const message: Mutable<InboxMessage> = { id, instanceId, event, visibleAt: iso(visibleAt) };
+    if (executionId !== null) message.executionId = executionId;
+    return message;
+  });
+}
+
+export function toActivityWorkItem(row: TaskRow): ActivityWorkItem {
+  const item: Mutable<ActivityWorkItem> = {
+    id: String(row.id),
+    instanceId: row.instance_id,
+    executionId: row.execution_id,
+    taskId: row.task_id,
+    name: row.name,
+    lockToken: row.lock_token ?? "",
+    lockedUntil: row.locked_until === null ? "" : iso(Number(row.locked_until)),
+    dequeueCount: row.dequeue_count,
+  };
+  if (row.input !== null) item.input = row.input;
+  return item;
+}
+
+/** The row id behind a message or task id, or undefined for an id this store never issued. */
+export function rowId(id: string): string | undefined {
+  return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
+}
+
+/** `ms` as ISO-8601. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * Parses an ISO-8601 time given by a caller. `rounding` says which way digits below the
+ * millisecond go: "up" for a lower bound of what may be seen (visibility, createdFrom), "down" for
+ * an upper bound (createdTo).
+ * @throws InvalidArgumentError for a string that is not a time.
+ */
+export function parseTime(value: string, what: string, rounding: "up" | "down"): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new InvalidArgumentError(`${what} must be an ISO-8601 time such as "2026-01-01T00:00:00.000Z"; received ${JSON.stringify(value)}.`);
+  }
+  const fraction = /T[^.]*\.(\d+)/.exec(value)?.[1] ?? "";
+  const hasSubMillisecond = fraction.length > 3 && /[1-9]/.test(fraction.slice(3));
+  return rounding === "up" && hasSubMillisecond ? ms + 1 : ms;
+}
+
+/** A continuation token: the key of the last row of a page, opaque to callers. */
+export interface PageKey {
+  readonly createdAt: number;
+  readonly instanceId: string;
+}
+
+export function encodePageKey(key: PageKey): string {
+  return Buffer.from(JSON.stringify([key.createdAt, key.instanceId]), "utf8").toString("base64url");
+}
+
+/** @throws InvalidArgumentError for a token this store did not issue. */
+export function decodePageKey(token: string): PageKey {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== 2 ||
+    !Number.isSafeInteger(parsed[0]) ||
+    typeof parsed[1] !== "string"
+  ) {
+    throw new InvalidArgumentError(
+      `continuationToken ${JSON.stringify(token)} is not a token returned by queryInstances; pass the token of the previous page unchanged, or omit it for the first page.`,
+    );
+  }
+  return { createdAt: parsed[0] as number, instanceId: parsed[1] };
+}

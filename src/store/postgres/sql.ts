@@ -1,0 +1,169 @@
+/**
+ * Every SQL statement the PostgreSQL store sends, as pure functions of the quoted schema name
+ * (and, for queries, of the filter's shape). Parameters are positional (`$1`, …); the store
+ * sends each text as a named prepared statement, parsed once per connection.
+ *
+ * Conventions the statements rely on (see functions.ts for the functions they call):
+ * 1. Times are milliseconds since the epoch, passed in from the store's clock.
+ * 2. Fenced writes carry the lock token in their `WHERE`; zero rows means the lease is lost.
+ * 3. Ready work is found with `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on
+ *    each other and never get the same row.
+ *
+ * @module
+ */
+import { INSTANCE_COLUMNS } from "./functions.js";
+
+/** A double-quoted SQL identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Instances and episodes (calls of the functions in functions.ts)
+
+export const createInstance = (s: string) => `SELECT ${s}.create_instance($1::json, $2, $3, $4) AS taken`;
+
+export const sendMessages = (s: string) => `SELECT ${s}.send_messages($1::json, $2, $3) AS missing`;
+
+export const leaseInstance = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3)`;
+
+export const nextInstance = (s: string) => `SELECT * FROM ${s}.next_instance($1)`;
+
+export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, $5, $6)`;
+
+export const applyCommit = (s: string) => `SELECT * FROM ${s}.apply_commit($1, $2, $3, $4, $5, $6::text[],
+  $7::bigint[], $8::integer[], $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json)`;
+
+export const abandonInstance = (s: string) => `SELECT ${s}.abandon_instance($1, $2, $3, $4, $5) AS result`;
+
+/** Fenced. */
+export const renewInstance = (s: string) => `UPDATE ${s}.instances SET locked_until = $3
+WHERE instance_id = $1 AND lock_token = $2
+RETURNING 1 AS renewed`;
+
+export const rewind = (s: string) => `SELECT ${s}.rewind($1, $2, $3::text[], $4::json, $5::json, $6, $7) AS result`;
+
+export const purgeInstance = (s: string) => `SELECT ${s}.purge_instance($1) AS result`;
+
+export const selectInstance = (s: string) => `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances WHERE instance_id = $1`;
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+/** The whole history of the execution, for a stepper that runs cold, as one JSON array text. */
+export const selectExecutionHistory = (s: string) => `SELECT '[' || coalesce(string_agg(event, ',' ORDER BY seq), '') || ']' AS events
+FROM ${s}.history WHERE instance_id = $1 AND execution_id = $2`;
+
+/** A page of the current execution's history; `$3` NULL means no limit. */
+export const selectHistoryPage = (s: string) => `SELECT h.seq, h.event FROM ${s}.history h JOIN ${s}.instances i
+  ON i.instance_id = h.instance_id AND i.execution_id = h.execution_id
+WHERE h.instance_id = $1 AND h.seq > $2
+ORDER BY h.seq
+LIMIT $3`;
+
+// ---------------------------------------------------------------------------------------------
+// Activity tasks
+
+const TASK_COLUMNS = `id, instance_id, execution_id, task_id, name, input, lock_token, locked_until, dequeue_count`;
+
+/** Leases up to `$4` ready tasks, oldest first; each gets its own token. */
+export const leaseTasks = (s: string) => `WITH ready AS (
+  SELECT id, visible_at FROM ${s}.tasks
+  WHERE visible_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+  ORDER BY visible_at, id
+  LIMIT $4
+  FOR UPDATE SKIP LOCKED)
+UPDATE ${s}.tasks t SET lock_token = gen_random_uuid()::text, locked_by = $2, locked_until = $3, visible_at = $3,
+  dequeue_count = t.dequeue_count + 1
+FROM ready WHERE t.id = ready.id
+RETURNING ${TASK_COLUMNS.replace(/(\w+)/g, "t.$1")}, ready.visible_at AS ready_at`;
+
+/** Fenced. Deletes the task and returns where its outcome goes. */
+export const completeTask = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, false, $5)`;
+
+export const abandonTask = (s: string) => `SELECT ${s}.abandon_task($1, $2, $3, $4, $5) AS found`;
+
+/** Fenced. */
+export const renewTask = (s: string) => `UPDATE ${s}.tasks SET locked_until = $3, visible_at = $3
+WHERE id = $1 AND lock_token = $2
+RETURNING 1 AS renewed`;
+
+/** Puts messages in inboxes of existing instances; whether one is visible now. */
+export const insertMessages = (s: string) => `SELECT ${s}.insert_messages($1::json, $2) AS work`;
+
+// ---------------------------------------------------------------------------------------------
+// Wake-ups
+
+/** The earliest future time at which a message or task becomes visible or an instance lease expires. */
+export const selectNextWakeUp = (s: string) => `SELECT LEAST(
+  (SELECT min(visible_at) FROM ${s}.messages WHERE visible_at > $1),
+  (SELECT min(visible_at) FROM ${s}.tasks WHERE visible_at > $1),
+  (SELECT min(locked_until) FROM ${s}.instances WHERE locked_until > $1)) AS at`;
+
+// ---------------------------------------------------------------------------------------------
+// Queries and bulk purge
+
+/** Which conditions of an instance filter are present; the statement text depends only on this. */
+export interface FilterShape {
+  readonly statuses: boolean;
+  readonly createdFrom: boolean;
+  readonly createdTo: boolean;
+  readonly instanceIdPrefix: boolean;
+  readonly name: boolean;
+  readonly parentInstanceId: boolean;
+}
+
+/** Filter parameters in the order their conditions are written; only those present in the shape are sent. */
+export const FILTER_PARAMS = ["statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "parentInstanceId"] as const;
+
+/**
+ * The `WHERE` conditions of an instance filter, numbering the parameters of the present
+ * conditions from `$1` in FILTER_PARAMS order. The prefix test is a range on the primary key
+ * (indexable, "C" collation) plus an exact check. Returns the conditions and the next free number.
+ */
+export function instanceFilterConditions(shape: FilterShape): { conditions: string[]; next: number } {
+  const conditions: string[] = [];
+  let n = 0;
+  if (shape.statuses) conditions.push(`status = ANY ($${++n}::text[])`);
+  if (shape.createdFrom) conditions.push(`created_at >= $${++n}::bigint`);
+  if (shape.createdTo) conditions.push(`created_at <= $${++n}::bigint`);
+  if (shape.instanceIdPrefix) {
+    n += 1;
+    conditions.push(`instance_id >= $${n}::text AND starts_with(instance_id, $${n}::text)`);
+  }
+  if (shape.name) conditions.push(`name = $${++n}::text`);
+  if (shape.parentInstanceId) conditions.push(`parent_instance_id = $${++n}::text`);
+  return { conditions, next: n + 1 };
+}
+
+/**
+ * A page of instances, newest first (created_at DESC, instance_id DESC): the filter's parameters,
+ * then the limit (one more than the page size), then with `afterKey` the key (created_at,
+ * instance_id) of the previous page's last row.
+ */
+export function queryInstances(s: string, shape: FilterShape, afterKey: boolean): string {
+  const { conditions, next } = instanceFilterConditions(shape);
+  if (afterKey) {
+    conditions.push(`(created_at < $${next + 1}::bigint OR (created_at = $${next + 1}::bigint AND instance_id < $${next + 2}::text))`);
+  }
+  const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
+  return `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances ${where}
+ORDER BY created_at DESC, instance_id DESC
+LIMIT $${next}`;
+}
+
+/** Deletes terminal instances matching the filter: its parameters, then the limit, then the terminal statuses. */
+export function purgeInstances(s: string, shape: FilterShape): string {
+  const { conditions, next } = instanceFilterConditions(shape);
+  conditions.push(`status = ANY ($${next + 1}::text[])`);
+  return `WITH victims AS (
+  SELECT instance_id FROM ${s}.instances WHERE ${conditions.join(" AND ")}
+  ORDER BY created_at, instance_id
+  LIMIT $${next}
+  FOR UPDATE SKIP LOCKED),
+m AS (DELETE FROM ${s}.messages WHERE instance_id IN (SELECT instance_id FROM victims)),
+h AS (DELETE FROM ${s}.history WHERE instance_id IN (SELECT instance_id FROM victims)),
+t AS (DELETE FROM ${s}.tasks WHERE instance_id IN (SELECT instance_id FROM victims)),
+i AS (DELETE FROM ${s}.instances WHERE instance_id IN (SELECT instance_id FROM victims) RETURNING 1)
+SELECT count(*)::integer AS purged FROM i`;
+}

@@ -1,0 +1,262 @@
+/**
+ * The PostgreSQL store: the conformance suite, and what only a shared server does — concurrent
+ * migration, notifications across stores, reconnecting after the server drops connections, a
+ * newer schema refused. Needs PERDURE_TEST_PG_URL (CI sets it); without it these suites are
+ * skipped, and with it an unreachable server fails them. This file uses its own schema, dropped
+ * at the end.
+ */
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import pg from "pg";
+import ts from "typescript";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describeStoreConformance, TestClock } from "../../src/store/conformance/conformance.js";
+import { RecordingStepper, WORKER, commitFor, startRequest } from "../../src/store/conformance/fixtures.js";
+import { SchemaTooNewError } from "../../src/store/errors.js";
+import { postgres, type PostgresOptions, type PostgresStore } from "../../src/store/postgres/index.js";
+import { LATEST_SCHEMA_VERSION } from "../../src/store/postgres/migrations.js";
+import type { StoreEvent } from "../../src/store/store.js";
+
+const url = process.env.PERDURE_TEST_PG_URL;
+if (!url) console.log("PostgreSQL suites skipped: set PERDURE_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them.");
+
+const suffix = randomBytes(4).toString("hex");
+const schema = `perdure_test_${suffix}`;
+const silent = () => undefined;
+const schemas = new Set<string>([schema]);
+
+async function admin<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await body(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function open(options: PostgresOptions = {}): Promise<PostgresStore> {
+  return postgres(url!, { schema, poolSize: 4, onWarning: silent, ...options });
+}
+
+/** Resolves when `predicate` holds for an event, or fails after `timeoutMs`. */
+function nextEvent(store: PostgresStore, predicate: (event: StoreEvent) => boolean, timeoutMs = 10_000): Promise<StoreEvent> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching store event within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = store.subscribe((event) => {
+      if (!predicate(event)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(event);
+    });
+  });
+}
+
+afterAll(async () => {
+  if (!url) return;
+  await admin(async (client) => {
+    for (const name of schemas) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
+  });
+});
+
+describe.skipIf(!url)("postgres", () => {
+  /** One schema for the file: each test starts from empty tables. */
+  const truncate = () =>
+    admin((client) => client.query(`TRUNCATE "${schema}".instances, "${schema}".messages, "${schema}".history, "${schema}".tasks`));
+
+  describeStoreConformance("postgres", async ({ clock }) => {
+    const store = await open({ clock });
+    await truncate();
+    return store;
+  });
+
+  describe("postgres specifics", () => {
+    const stores: PostgresStore[] = [];
+    const track = async (pending: Promise<PostgresStore>): Promise<PostgresStore> => {
+      const store = await pending;
+      stores.push(store);
+      return store;
+    };
+    beforeEach(async () => {
+      await open().then((store) => store.close()); // makes sure the schema exists
+      await truncate();
+    });
+    afterEach(async () => {
+      for (const store of stores.splice(0)) await store.close();
+    });
+
+    it("names itself and states the server's synchronous_commit", async () => {
+      const store = await track(open());
+      expect(store.name).toBe("postgres");
+      const setting = await admin(async (c) => (await c.query("SHOW synchronous_commit")).rows[0].synchronous_commit);
+      expect(store.durability).toBe(`synchronous_commit=${setting}`);
+    });
+
+    it("migrates a new schema exactly once when several stores open it at once", async () => {
+      const fresh = `perdure_test_${suffix}_m`;
+      schemas.add(fresh);
+      const opened = await Promise.all(Array.from({ length: 6 }, () => track(open({ schema: fresh, poolSize: 1 }))));
+      expect(opened.map((s) => s.migrationsApplied.length).sort()).toEqual([0, 0, 0, 0, 0, 1]);
+      const versions = await admin(async (c) => (await c.query(`SELECT version FROM "${fresh}".schema_migrations`)).rows);
+      expect(versions).toEqual([{ version: LATEST_SCHEMA_VERSION }]);
+      await opened[0]!.createInstance(startRequest("m-1"));
+      expect((await opened[5]!.getInstance("m-1"))?.status).toBe("Pending");
+    });
+
+    it("refuses a schema written by newer code and leaves it untouched", async () => {
+      const newer = `perdure_test_${suffix}_n`;
+      schemas.add(newer);
+      const objects = async () =>
+        admin(async (c) => (await c.query("SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE nspname = $1 ORDER BY relname", [newer])).rows);
+      await admin(async (c) => {
+        await c.query(`CREATE SCHEMA "${newer}"`);
+        await c.query(`CREATE TABLE "${newer}".schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        await c.query(`INSERT INTO "${newer}".schema_migrations (version, description) VALUES ($1, 'from the future')`, [LATEST_SCHEMA_VERSION + 1]);
+      });
+      const before = await objects();
+      const error = await open({ schema: newer }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SchemaTooNewError);
+      expect((error as Error).message).toContain(`schema version ${LATEST_SCHEMA_VERSION + 1}`);
+      expect(await objects()).toEqual(before);
+    });
+
+    it("tells a subscriber of another store about work and status changes", async () => {
+      const a = await track(open());
+      const b = await track(open());
+      const pending = nextEvent(b, (e) => e.kind === "instance" && e.instanceId === "n-1" && e.status === "Pending");
+      const work = nextEvent(b, (e) => e.kind === "work");
+      await a.createInstance(startRequest("n-1"));
+      await Promise.all([pending, work]);
+      const completed = nextEvent(b, (e) => e.kind === "instance" && e.instanceId === "n-1" && e.status === "Completed");
+      await a.stepOrchestration(new RecordingStepper((w) => commitFor(w, { status: "Completed", output: '"done"' })), WORKER);
+      await completed;
+      expect((await b.getInstance("n-1"))?.output).toBe('"done"');
+    });
+
+    it("never steps one instance in two stores at once", async () => {
+      const a = await track(open());
+      const b = await track(open());
+      for (let i = 0; i < 40; i++) await a.createInstance(startRequest(`x-${i}`));
+      const stepped: string[] = [];
+      const stepper = new RecordingStepper((w) => {
+        stepped.push(w.instance.instanceId);
+        return commitFor(w, { status: "Completed" });
+      });
+      const drain = async (store: PostgresStore) => {
+        while ((await store.stepOrchestration(stepper, { ...WORKER, maxInstances: 3 })) !== undefined);
+      };
+      await Promise.all([drain(a), drain(b), drain(a), drain(b)]);
+      expect(stepped.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `x-${i}`).sort());
+    });
+
+    it("keeps working and listening after the server ends its connections", async () => {
+      const appName = `perdure-test-${suffix}`;
+      const a = await track(open({ applicationName: appName }));
+      const b = await track(open());
+      await a.createInstance(startRequest("r-0"));
+      const killed = await admin(async (c) =>
+        (await c.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = $1",
+          [appName],
+        )).rowCount,
+      );
+      expect(killed).toBeGreaterThanOrEqual(2);
+      // Calls may fail while the dead connections are found out; the store must come back by itself.
+      const deadline = Date.now() + 20_000;
+      for (let i = 1; ; i++) {
+        try {
+          await a.createInstance(startRequest(`r-${i}`));
+          break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+      }
+      expect((await a.leaseOrchestration(WORKER))?.instance.instanceId).toBe("r-0");
+      // LISTEN resumes: an event from another store reaches a's subscribers again.
+      const heard = new Set<string>();
+      const stop = a.subscribe((e) => {
+        if (e.kind === "instance") heard.add(e.instanceId);
+      });
+      try {
+        for (let i = 0; heard.size === 0; i++) {
+          if (Date.now() > deadline) throw new Error("a's subscribers heard nothing after the reconnect");
+          const waiting = nextEvent(a, (e) => e.kind === "instance" && e.instanceId === `from-b-${i}`, 500).catch(() => undefined);
+          await b.createInstance(startRequest(`from-b-${i}`));
+          await waiting;
+        }
+      } finally {
+        stop();
+      }
+    });
+
+    it("commits writes asked for in one turn together, and rolls back only the one that fails", async () => {
+      const store = await track(open());
+      const [x, dup, y] = await Promise.allSettled([
+        store.createInstance(startRequest("gc-a")),
+        store.createInstance(startRequest("gc-a")),
+        store.createInstance(startRequest("gc-b")),
+      ]);
+      expect([x.status, dup.status, y.status]).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      expect((dup as PromiseRejectedResult).reason.name).toBe("InstanceExistsError");
+      expect((await store.getInstance("gc-b"))?.status).toBe("Pending");
+    });
+
+    it("tells a stepper at once when its write rolls back, before later writes of the batch run", async () => {
+      const clock = new TestClock();
+      const store = await track(open({ clock: clock.now }));
+      await store.createInstance(startRequest("gc-step"));
+      const order: string[] = [];
+      const failing = {
+        isWarm: () => false,
+        step: () => {
+          order.push("step");
+          throw new Error("episode failed");
+        },
+        discard: () => order.push("discard"),
+      };
+      const later = { isWarm: () => false, step: () => void order.push("second step") };
+      const results = await Promise.allSettled([
+        store.stepOrchestration(failing, WORKER),
+        store.stepOrchestration(later, WORKER),
+      ]);
+      expect(results[0]!.status).toBe("rejected");
+      expect(order).toEqual(["step", "discard", "second step"]);
+      expect((await store.getInstance("gc-step"))?.status).toBe("Pending");
+    });
+  });
+});
+
+describe("loading perdure", () => {
+  it("does not load pg until a PostgreSQL store is opened", () => {
+    // Follows the static imports from the package entry: none may reach pg.
+    const root = fileURLToPath(new URL("../../src/", import.meta.url));
+    const seen = new Set<string>();
+    const reached: string[] = [];
+    const visit = (file: string): void => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      const source = ts.createSourceFile(file, readFileSync(file, "utf8"), ts.ScriptTarget.ES2022);
+      for (const statement of source.statements) {
+        // What loads at run time: value imports and re-exports (not `import type`, not `import()`).
+        let specifier: ts.Expression | undefined;
+        if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) specifier = statement.moduleSpecifier;
+        if (ts.isExportDeclaration(statement) && !statement.isTypeOnly) specifier = statement.moduleSpecifier;
+        if (specifier === undefined || !ts.isStringLiteral(specifier)) continue;
+        const name = specifier.text;
+        if (!name.startsWith(".")) {
+          if (name === "pg" || name.startsWith("pg/")) reached.push(relative(root, file));
+          continue;
+        }
+        visit(join(dirname(file), name.replace(/\.js$/, ".ts")));
+      }
+    };
+    visit(join(root, "index.ts"));
+    expect(seen.has(join(root, "store/postgres/index.ts"))).toBe(true);
+    expect(reached).toEqual([]);
+  });
+});

@@ -75,10 +75,19 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
   if (url !== undefined) return networkTarget(url, apiKey);
   const store = await openStore(options.store ?? process.env.PERDURE_STORE ?? DEFAULT_STORE, { mustExist: true });
   const client = createClient(store);
-  const handler: FetchHandler = createHttpHandler({ client, logger: silent });
+  // A 500 hides its cause from remote callers; the local user of the store is shown it.
+  let failure: unknown;
+  const handler: FetchHandler = createHttpHandler({ client, logger: { ...silent, error: (_message, error) => (failure = error) } });
   return {
     client,
-    request: (method, path, init = {}) => handler(buildRequest("http://localhost", method, path, init, {})),
+    async request(method, path, init = {}) {
+      failure = undefined;
+      const response = await handler(buildRequest("http://localhost", method, path, init, {}));
+      if (response.status === 500 && failure !== undefined) {
+        throw new CliError(ExitCode.Failed, failure instanceof Error ? failure.message : String(failure));
+      }
+      return response;
+    },
     close: () => store.close(),
   };
 }

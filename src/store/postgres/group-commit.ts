@@ -49,6 +49,11 @@ export class PgTx {
     /** The store's clock, read once for the write. */
     readonly now: number,
     private readonly send: Send,
+    /**
+     * A later write of the same transaction steps the instance this write would step: this one
+     * should leave its message in the inbox, so that one episode applies both.
+     */
+    readonly stepLater = false,
   ) {}
 
   /** Sends a statement; its rows. */
@@ -67,6 +72,8 @@ export type WriteBody<T> = (tx: PgTx) => Promise<T | Tail<T>>;
 
 interface Op {
   readonly body: WriteBody<unknown>;
+  /** The instance the write would step, if any. */
+  readonly steps: string | undefined;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -114,10 +121,14 @@ export class GroupCommit {
     private readonly options: GroupCommitOptions,
   ) {}
 
-  /** Queues a write; it runs in the next transaction and settles after that transaction ends. */
-  write<T>(body: WriteBody<T>): Promise<T> {
+  /**
+   * Queues a write; it runs in the next transaction and settles after that transaction ends.
+   * `steps` names the instance the write would step, so that writes of one transaction that
+   * would step the same instance share one episode (see PgTx.stepLater).
+   */
+  write<T>(body: WriteBody<T>, steps?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ body, steps, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -304,7 +315,9 @@ class Batch {
   }
 
   private newTx(op: number): PgTx {
-    return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values));
+    const steps = this.ops[op]!.steps;
+    const stepLater = steps !== undefined && this.ops.some((other, i) => i > op && other.steps === steps);
+    return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values), stepLater);
   }
 
   private send<R>(op: number, text: string, values?: readonly unknown[]): Promise<R[]> {

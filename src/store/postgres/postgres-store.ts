@@ -264,7 +264,7 @@ export class PostgresStore implements Store {
         if (result === "inboxed") tx.work = true;
         return undefined;
       };
-      if (stepper === undefined) return tx.tail(sql.completeTask(this.s), [...params, this.origin], delivered);
+      if (stepper === undefined || tx.stepLater) return tx.tail(sql.completeTask(this.s), [...params, this.origin], delivered);
       const rows = await tx.query<Begin>(sql.beginComplete(this.s), [...params, true, this.origin]);
       if (rows[0]?.o_result !== "step") return delivered(rows);
       const { instanceId, executionId } = item;
@@ -277,7 +277,7 @@ export class PostgresStore implements Store {
         tx.work = true;
         return undefined;
       });
-    });
+    }, stepper === undefined ? undefined : item.instanceId);
   }
 
   async abandonActivity(item: ActivityWorkItem, delayMs = 0): Promise<void> {
@@ -487,9 +487,9 @@ export class PostgresStore implements Store {
     return { leasedTasks };
   }
 
-  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>): Promise<T> {
+  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>, steps?: string): Promise<T> {
     this.assertOpen();
-    return this.writes.write(async (tx) => body(tx));
+    return this.writes.write(async (tx) => body(tx), steps);
   }
 
   private async read<R>(text: string, values: readonly unknown[]): Promise<R[]> {

@@ -1,13 +1,17 @@
 /**
  * `npm run bench`: runs W1–W4 three times each, every run in a fresh process on a fresh store,
  * rounds interleaved (W1, W2, W3, W4, W1, …), and prints one JSON line per run and a summary of
- * medians. Options: --rounds N, --workloads W1,W3, --synchronous NORMAL (a relaxed, labelled variant).
+ * medians. Options: --rounds N, --workloads W1,W3, --synchronous NORMAL (a relaxed, labelled variant),
+ * --store postgres (URL from PERDURE_BENCH_PG_URL or PERDURE_TEST_PG_URL, default
+ * postgres://postgres@127.0.0.1:5432/test; each run gets a fresh schema, dropped afterwards).
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: string): string => {
@@ -17,6 +21,23 @@ const option = (name: string, fallback: string): string => {
 const rounds = Number(option("rounds", "3"));
 const workloads = option("workloads", "W1,W2,W3,W4").split(",");
 const synchronous = option("synchronous", "FULL");
+const storeKind = option("store", "sqlite");
+if (storeKind !== "sqlite" && storeKind !== "postgres") {
+  console.error(`--store must be sqlite or postgres; received ${storeKind}`);
+  process.exit(2);
+}
+const pgUrl = process.env.PERDURE_BENCH_PG_URL ?? process.env.PERDURE_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+
+/** Drops a benchmark schema, whatever state the run left it in. */
+async function dropSchema(schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString: pgUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  } finally {
+    await client.end();
+  }
+}
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, "..", "node_modules", ".bin", "tsx");
 
@@ -24,8 +45,11 @@ const results = new Map<string, Record<string, number | string>[]>();
 for (let round = 1; round <= rounds; round++) {
   for (const workload of workloads) {
     const dir = mkdtempSync(join(tmpdir(), "perdure-bench-"));
+    const schema = `perdure_bench_${randomBytes(4).toString("hex")}`;
+    const target = storeKind === "postgres" ? ["--postgres", schema] : [join(dir, "bench.db"), synchronous];
     try {
-      const run = spawnSync(tsx, [join(here, "workload.ts"), workload, join(dir, "bench.db"), synchronous], { encoding: "utf8" });
+      const env = { ...process.env, PERDURE_BENCH_PG_URL: pgUrl };
+      const run = spawnSync(tsx, [join(here, "workload.ts"), workload, ...target], { encoding: "utf8", env });
       if (run.status !== 0) {
         console.error(`${workload} round ${round} failed:\n${run.stderr}`);
         process.exitCode = 1;
@@ -38,6 +62,7 @@ for (let round = 1; round <= rounds; round++) {
       results.set(workload, list);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+      if (storeKind === "postgres") await dropSchema(schema);
     }
   }
 }

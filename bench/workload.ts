@@ -1,16 +1,33 @@
 /**
  * Runs one workload in this process on a fresh store and prints one JSON line.
  * Usage: tsx bench/workload.ts <W1|W2|W3|W4> <sqlite-file> [FULL|NORMAL]
+ *        tsx bench/workload.ts <W1|W2|W3|W4> --postgres <schema>   (URL from PERDURE_BENCH_PG_URL)
+ * The PostgreSQL schema must not exist yet; the caller drops it afterwards.
  */
-import { sqlite } from "../src/index.js";
+import { postgres, sqlite, type Store } from "../src/index.js";
 import { runWorkload, type WorkloadName } from "./workloads.js";
 
-const [workload, file, synchronous = "FULL"] = process.argv.slice(2);
-if (!workload || !file || !["W1", "W2", "W3", "W4"].includes(workload) || !["FULL", "NORMAL"].includes(synchronous)) {
-  console.error("usage: tsx bench/workload.ts <W1|W2|W3|W4> <sqlite-file> [FULL|NORMAL]");
+const [workload, target, third = "FULL"] = process.argv.slice(2);
+const usage = "usage: tsx bench/workload.ts <W1|W2|W3|W4> <sqlite-file> [FULL|NORMAL] | <W1|W2|W3|W4> --postgres <schema>";
+if (!workload || !target || !["W1", "W2", "W3", "W4"].includes(workload)) {
+  console.error(usage);
   process.exit(2);
 }
-const store = sqlite(file, { synchronous: synchronous as "FULL" | "NORMAL" });
+let store: Store;
+if (target === "--postgres") {
+  const url = process.env.PERDURE_BENCH_PG_URL;
+  if (url === undefined || process.argv[4] === undefined) {
+    console.error(`${usage} (with PERDURE_BENCH_PG_URL set)`);
+    process.exit(2);
+  }
+  store = await postgres(url, { schema: third });
+} else {
+  if (!["FULL", "NORMAL"].includes(third)) {
+    console.error(usage);
+    process.exit(2);
+  }
+  store = sqlite(target, { synchronous: third as "FULL" | "NORMAL" });
+}
 try {
   const figures = await runWorkload(workload as WorkloadName, store);
   console.log(JSON.stringify({ engine: "perdure", store: store.name, durability: store.durability, workload, ...figures }));

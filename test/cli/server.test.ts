@@ -24,9 +24,12 @@ afterEach(async () => {
   const [processes, closers] = [running, cleanups.reverse()];
   running = [];
   cleanups = [];
-  await Promise.all(processes.map((r) => r.stop("SIGKILL")));
-  for (const close of closers) await close();
-  rmSync(dir, { recursive: true, force: true });
+  try {
+    await Promise.all(processes.map((r) => r.stop("SIGKILL")));
+    for (const close of closers) await close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** A worker and a server in this process, on a fresh store. */

@@ -20,6 +20,8 @@ export const ErrorCode = Object.freeze({
   InvalidOrchestration: "INVALID_ORCHESTRATION",
   DuplicateRegistration: "DUPLICATE_REGISTRATION",
   CorruptHistory: "CORRUPT_HISTORY",
+  LockingRulesViolation: "LOCKING_RULES_VIOLATION",
+  InvalidEntity: "INVALID_ENTITY",
 } as const);
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -62,7 +64,7 @@ export class NonRetriableError extends PerdureError {
 }
 
 /** What kind of durable call a {@link TaskFailedError} comes from. */
-export type FailedTaskKind = "activity" | "subOrchestration";
+export type FailedTaskKind = "activity" | "subOrchestration" | "entity";
 
 /**
  * Raised at the `yield` of a failed activity or sub-orchestration. `details` holds what the
@@ -75,13 +77,54 @@ export class TaskFailedError extends PerdureError {
   readonly taskId: number;
   readonly details: FailureDetails;
   constructor(kind: FailedTaskKind, name: string, taskId: number, details: FailureDetails, target?: string) {
-    const what = kind === "activity" ? `Activity '${name}'` : `Sub-orchestration '${name}'${target ? ` (instance '${target}')` : ""}`;
+    const what =
+      kind === "activity"
+        ? `Activity '${name}'`
+        : kind === "entity"
+          ? `Entity operation '${name}'${target ? ` on '${target}'` : ""}`
+          : `Sub-orchestration '${name}'${target ? ` (instance '${target}')` : ""}`;
     super(ErrorCode.TaskFailed, `${what} failed: ${details.errorType}: ${details.errorMessage}`);
     this.name = "TaskFailedError";
     this.taskKind = kind;
     this.taskName = name;
     this.taskId = taskId;
     this.details = details;
+  }
+}
+
+/**
+ * Raised at the `yield` of `ctx.callEntity` when the operation threw. A TaskFailedError (kind
+ * "entity"), so one `catch` handles every failed durable call; `details` is what the operation threw.
+ */
+export class EntityOperationFailedError extends TaskFailedError {
+  /** The entity's instance id, `@<name>@<key>`. */
+  readonly entityInstanceId: string;
+  readonly operationName: string;
+  constructor(operation: string, entityInstanceId: string, taskId: number, details: FailureDetails) {
+    super("entity", operation, taskId, details, entityInstanceId);
+    this.name = "EntityOperationFailedError";
+    this.entityInstanceId = entityInstanceId;
+    this.operationName = operation;
+  }
+}
+
+/**
+ * An orchestration broke a rule of critical sections (`ctx.lockEntities`): nested sections,
+ * sub-orchestrations inside one, calls to entities it does not hold, parallel calls to one locked
+ * entity, or signals to an entity it holds. The rules are what make critical sections deadlock-free.
+ */
+export class LockingRulesViolationError extends PerdureError {
+  constructor(message: string) {
+    super(ErrorCode.LockingRulesViolation, message);
+    this.name = "LockingRulesViolationError";
+  }
+}
+
+/** An entity was defined or addressed wrongly (a bad entity id, an unknown operation, an async operation). */
+export class InvalidEntityError extends PerdureError {
+  constructor(message: string) {
+    super(ErrorCode.InvalidEntity, message);
+    this.name = "InvalidEntityError";
   }
 }
 

@@ -6,7 +6,9 @@
  * 1. `timestamp` is an ISO-8601 UTC string kept exactly as given (up to nanoseconds).
  * 2. Payloads are JSON strings; `undefined` (absent) is distinct from `"null"` and `""`.
  * 3. `eventId` is the sequence number of the action an event echoes (TaskScheduled, TimerCreated,
- *    SubOrchestrationInstanceCreated, EventSent) and -1 for every other event.
+ *    SubOrchestrationInstanceCreated, EventSent, and the entity messages EntityOperationSignaled,
+ *    EntityOperationCalled, EntityLockRequested, EntityUnlockSent) and -1 for every other event —
+ *    including the copies of entity messages that travel to an entity's inbox.
  * 4. Every execution has its own `executionId` (a new one per continue-as-new).
  *
  * @module
@@ -35,6 +37,13 @@ export const EventType = Object.freeze({
   ExecutionSuspended: "ExecutionSuspended",
   ExecutionResumed: "ExecutionResumed",
   ExecutionRewound: "ExecutionRewound",
+  EntityOperationSignaled: "EntityOperationSignaled",
+  EntityOperationCalled: "EntityOperationCalled",
+  EntityOperationCompleted: "EntityOperationCompleted",
+  EntityOperationFailed: "EntityOperationFailed",
+  EntityLockRequested: "EntityLockRequested",
+  EntityLockGranted: "EntityLockGranted",
+  EntityUnlockSent: "EntityUnlockSent",
 } as const);
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -141,6 +150,67 @@ export interface ExecutionRewoundEvent extends EventBase<"ExecutionRewound"> {
   readonly reason?: Payload;
 }
 
+/** A one-way operation on an entity (from a client, an orchestration or another entity). */
+export interface EntityOperationSignaledEvent extends EventBase<"EntityOperationSignaled"> {
+  readonly requestId: string;
+  readonly operation: string;
+  /** Not delivered before this time (ISO-8601), for a scheduled signal. */
+  readonly scheduledTime?: string | undefined;
+  readonly input?: Payload;
+  /** The entity's instance id, `@<name>@<key>`. */
+  readonly targetInstanceId: string;
+}
+/** A two-way operation on an entity, from an orchestration that awaits its result. */
+export interface EntityOperationCalledEvent extends EventBase<"EntityOperationCalled"> {
+  readonly requestId: string;
+  readonly operation: string;
+  readonly scheduledTime?: string | undefined;
+  readonly input?: Payload;
+  /** The calling orchestration, where the result goes. */
+  readonly parentInstanceId: string;
+  readonly parentExecutionId?: string | undefined;
+  readonly targetInstanceId: string;
+}
+/** The result of a called operation, delivered to the caller. */
+export interface EntityOperationCompletedEvent extends EventBase<"EntityOperationCompleted"> {
+  readonly requestId: string;
+  readonly output?: Payload;
+}
+/** The failure of a called operation, delivered to the caller. */
+export interface EntityOperationFailedEvent extends EventBase<"EntityOperationFailed"> {
+  readonly requestId: string;
+  readonly failureDetails: FailureDetails;
+}
+/**
+ * A request to lock the entities of `lockSet` (sorted, without duplicates) for one critical
+ * section of `parentInstanceId`. It travels along the set: `position` names the entity it is
+ * addressed to.
+ */
+export interface EntityLockRequestedEvent extends EventBase<"EntityLockRequested"> {
+  readonly criticalSectionId: string;
+  readonly lockSet: readonly string[];
+  readonly position: number;
+  readonly parentInstanceId: string;
+  /** The execution that asked, so that a grant never reaches a later execution. */
+  readonly parentExecutionId?: string | undefined;
+}
+/** Every entity of the lock set is locked for the critical section. */
+export interface EntityLockGrantedEvent extends EventBase<"EntityLockGranted"> {
+  readonly criticalSectionId: string;
+}
+/**
+ * Releases `targetInstanceId` from the critical section. With `lockSet` and `position`, the
+ * release travels along the lock set behind the lock request (used when an orchestration ends
+ * before or while it holds the locks).
+ */
+export interface EntityUnlockSentEvent extends EventBase<"EntityUnlockSent"> {
+  readonly criticalSectionId: string;
+  readonly parentInstanceId: string;
+  readonly targetInstanceId: string;
+  readonly lockSet?: readonly string[] | undefined;
+  readonly position?: number | undefined;
+}
+
 /** One event of an orchestration's history. */
 export type HistoryEvent =
   | ExecutionStartedEvent
@@ -161,12 +231,21 @@ export type HistoryEvent =
   | GenericEvent
   | ExecutionSuspendedEvent
   | ExecutionResumedEvent
-  | ExecutionRewoundEvent;
+  | ExecutionRewoundEvent
+  | EntityOperationSignaledEvent
+  | EntityOperationCalledEvent
+  | EntityOperationCompletedEvent
+  | EntityOperationFailedEvent
+  | EntityLockRequestedEvent
+  | EntityLockGrantedEvent
+  | EntityUnlockSentEvent;
 
 /** The event of a given kind. */
 export type EventOf<T extends EventType> = Extract<HistoryEvent, { type: T }>;
 
-type Fields<T extends EventType> = Omit<EventOf<T>, "type" | "eventId" | "timestamp">;
+/** The fields of an event of a kind, without its kind, eventId and timestamp. */
+export type EventFields<T extends EventType> = Omit<EventOf<T>, "type" | "eventId" | "timestamp">;
+type Fields<T extends EventType> = EventFields<T>;
 
 /** Builds an event that is not an action echo (eventId -1). */
 export function newEvent<T extends EventType>(type: T, timestamp: string, fields: Fields<T>): EventOf<T> {

@@ -6,8 +6,11 @@
 import { DuplicateRegistrationError, InvalidArgumentError } from "../core/errors.js";
 import type { OrchestrationContextImpl } from "../core/replay/orchestration-context.js";
 import type { OrchestrationDefinition } from "../core/replay/executor.js";
+import type { EntityDefinition } from "../core/entity/entity-batch.js";
+import type { EntityContextImpl } from "../core/entity/entity-context.js";
 import type { ActivityContext } from "./activity-context.js";
-import type { ActivityHandle, OrchestrationHandle } from "./handles.js";
+import type { EntityClass, EntityContext, EntityFunction } from "./entity-context.js";
+import type { ActivityHandle, ClassOperations, EntityHandle, OrchestrationHandle, UntypedOperations } from "./handles.js";
 import type { OrchestrationContext, OrchestrationFunction } from "./orchestration-context.js";
 
 /** An activity function: any code, sync or async, with its input and a context. */
@@ -22,6 +25,14 @@ export interface RegisteredActivity {
 /** A registered orchestration, as the runtime finds it by name. */
 export interface RegisteredOrchestration extends OrchestrationDefinition {
   readonly name: string;
+}
+
+/** A registered entity, as the runtime finds it by name: a function of its context, or a class. */
+export type RegisteredEntity = EntityDefinition;
+
+/** True for an ES class: its methods are operations, its fields the state. */
+function isClass(fn: unknown): fn is EntityClass {
+  return typeof fn === "function" && /^class[\s{]/.test(Function.prototype.toString.call(fn));
 }
 
 function requireName(kind: string, name: unknown): asserts name is string {
@@ -86,6 +97,7 @@ export class App {
   readonly #activities = new Map<string, RegisteredActivity>();
   readonly #orchestrations = new Map<string, RegisteredOrchestration>();
   readonly #httpFunctions = new Map<string, RegisteredHttpFunction>();
+  readonly #entities = new Map<string, RegisteredEntity>();
 
   /**
    * Registers an activity and returns its typed handle.
@@ -126,6 +138,36 @@ export class App {
   }
 
   /**
+   * Registers a durable entity: a class whose methods are its operations (its fields, as JSON,
+   * are the state; each batch of operations gets a new instance built from the stored state),
+   * or a function of an entity context that switches on `ctx.operationName` (give its
+   * operations as a type argument for typed calls). Operations run synchronously, one at a time.
+   *
+   * @example
+   * class Counter {
+   *   value = 0;
+   *   add(n: number) { this.value += n; }
+   *   get() { return this.value; }
+   * }
+   * const counter = app.entity("Counter", Counter);
+   */
+  entity<TClass extends EntityClass>(name: string, entityClass: TClass): EntityHandle<ClassOperations<InstanceType<TClass>>>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  entity<TOps = UntypedOperations, TState = any>(name: string, fn: EntityFunction<TState>): EntityHandle<TOps>;
+  entity(name: string, fn: EntityClass | EntityFunction<unknown>): EntityHandle<unknown> {
+    requireName("entity", name);
+    requireFunction("entity", name, fn);
+    if (name.includes("@")) throw new InvalidArgumentError(`An entity name may not contain '@'; received ${JSON.stringify(name)}.`);
+    const key = name.toLowerCase();
+    if (this.#entities.has(key)) throw new DuplicateRegistrationError("entity", name);
+    const definition: RegisteredEntity = isClass(fn)
+      ? { name, kind: "class", create: () => new fn() }
+      : { name, kind: "function", fn: (ctx: EntityContextImpl) => (fn as EntityFunction<unknown>)(ctx as unknown as EntityContext) };
+    this.#entities.set(key, definition);
+    return Object.freeze({ kind: "entity", name }) as EntityHandle<unknown>;
+  }
+
+  /**
    * Registers an HTTP-triggered function: the HTTP server (`createHttpHandler`, `serve`,
    * `perdure dev`) answers `method route` with it, and hands it a client — the "client function"
    * of Durable Functions. Route parameters (`:id` or `{id}`) arrive in `request.params`.
@@ -161,6 +203,16 @@ export class App {
   /** The registered orchestration of that name (case-insensitive), if any. */
   getOrchestration(name: string): RegisteredOrchestration | undefined {
     return this.#orchestrations.get(name.toLowerCase());
+  }
+
+  /** The registered entity of that name (case-insensitive), if any. */
+  getEntity(name: string): RegisteredEntity | undefined {
+    return this.#entities.get(name.toLowerCase());
+  }
+
+  /** Names of every registered entity. */
+  get entityNames(): string[] {
+    return [...this.#entities.values()].map((e) => e.name);
   }
 
   /** Names of every registered activity. */

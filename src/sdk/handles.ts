@@ -39,3 +39,50 @@ export type OutputOf<H> = H extends ActivityHandle<never, infer O> | Orchestrati
 export type InputArgs<TIn, TOptions> = [TIn] extends [undefined | void]
   ? [input?: TIn, options?: TOptions]
   : [input: TIn, options?: TOptions];
+
+/**
+ * Operations of an entity whose types are not known (an entity named by a string): any
+ * operation name, any input, any result.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type UntypedOperations = Record<string, (input?: any) => any>;
+
+/**
+ * A registered entity. `TOps` maps each operation name to its signature, `(input) => result`:
+ * given as a type argument for a function entity, taken from the methods of a class entity.
+ */
+export interface EntityHandle<TOps> {
+  readonly kind: "entity";
+  /** The registered name. */
+  readonly name: string;
+  readonly [types]?: { readonly operations: TOps };
+}
+
+/**
+ * An entity's identity: its name (lower-cased) and a key. Made with `entityId(handle, key)`,
+ * it carries the entity's operations, so calls and signals are checked at compile time.
+ */
+export interface EntityId<TOps = UntypedOperations> {
+  readonly name: string;
+  readonly key: string;
+  readonly [types]?: { readonly operations: TOps };
+}
+
+/** The operation names of an entity's operations. */
+export type OperationName<TOps> = Extract<keyof TOps, string>;
+
+/** The input of an operation signature: its first parameter, `void` when it takes none. */
+export type OperationInput<F> = F extends (...args: infer A) => unknown ? (A extends [] ? void : A[0]) : never;
+
+/** The result of an operation signature, Promise unwrapped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type OperationOutput<F> = F extends (...args: any[]) => infer R ? Awaited<R> : never;
+
+/** The operations of a class entity: its public methods. */
+export type ClassOperations<T> = {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [K in keyof T as T[K] extends (...args: any[]) => unknown ? K : never]: T[K];
+};
+
+/** The input argument of an operation: optional when the operation takes none. */
+export type OperationArgs<TIn> = [TIn] extends [undefined | void] ? [input?: TIn] : [input: TIn];

@@ -11,8 +11,18 @@ import type {
   ReplayLogger,
   WaitForExternalEventOptions,
 } from "../core/replay/orchestration-context.js";
+import type { EntityLock, SignalEntityOptions } from "../core/replay/entity-calls.js";
 import type { SettledResult, Task, TaskResult } from "../core/replay/task.js";
-import type { ActivityHandle, InputArgs, OrchestrationHandle } from "./handles.js";
+import type {
+  ActivityHandle,
+  EntityId,
+  InputArgs,
+  OperationArgs,
+  OperationInput,
+  OperationName,
+  OperationOutput,
+  OrchestrationHandle,
+} from "./handles.js";
 
 /**
  * What an orchestration function receives. Everything an orchestration may not do directly
@@ -66,6 +76,35 @@ export interface OrchestrationContext {
 
   /** Sends an external event to another instance (one-way). */
   sendEvent(instanceId: string, name: string, data?: unknown): void;
+
+  /**
+   * Calls an entity operation and awaits its result (typed when the id was made from a handle).
+   * Fails with EntityOperationFailedError (a TaskFailedError) when the operation threw.
+   */
+  callEntity<TOps, K extends OperationName<TOps>>(
+    id: EntityId<TOps>,
+    operation: K,
+    ...input: OperationArgs<OperationInput<TOps[K]>>
+  ): Task<OperationOutput<TOps[K]>>;
+
+  /** Sends a one-way operation to an entity; with `{ at }`, delivered no earlier than then. */
+  signalEntity<TOps, K extends OperationName<TOps>>(
+    id: EntityId<TOps>,
+    operation: K,
+    ...args: [...OperationArgs<OperationInput<TOps[K]>>, options?: SignalEntityOptions]
+  ): void;
+
+  /**
+   * Opens a critical section: completes once every entity is locked for this orchestration.
+   * Inside it, call only those entities (one call at a time each), signal only others, start no
+   * sub-orchestration and open no other section. Release it with `lock.release()`; it is also
+   * released when the orchestration ends in any way.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  lockEntities(...ids: EntityId<any>[]): Task<EntityLock>;
+
+  /** True inside a critical section. */
+  readonly isInCriticalSection: boolean;
 
   /** All results in order, or the first failure (like Promise.all). */
   all<const T extends readonly Task<unknown>[]>(tasks: T): Task<{ -readonly [K in keyof T]: TaskResult<T[K]> }>;

@@ -119,6 +119,44 @@ export class HistoryBuilder {
   executionRewound(reason?: string): EventOf<"ExecutionRewound"> {
     return newEvent("ExecutionRewound", this.ts, { reason: json(reason) });
   }
+  /** The echo of `ctx.callEntity` (sequence number `id`) on the entity `target` (`@name@key`). */
+  entityOperationCalled(id: number, target: string, operation: string, requestId: string, input?: unknown): EventOf<"EntityOperationCalled"> {
+    return newActionEvent("EntityOperationCalled", id, this.ts, {
+      requestId,
+      operation,
+      input: json(input),
+      parentInstanceId: this.instanceId,
+      parentExecutionId: this.executionId,
+      targetInstanceId: target,
+    });
+  }
+  /** The echo of `ctx.signalEntity`. */
+  entityOperationSignaled(id: number, target: string, operation: string, requestId: string, input?: unknown): EventOf<"EntityOperationSignaled"> {
+    return newActionEvent("EntityOperationSignaled", id, this.ts, { requestId, operation, input: json(input), targetInstanceId: target });
+  }
+  entityOperationCompleted(requestId: string, output?: unknown): EventOf<"EntityOperationCompleted"> {
+    return newEvent("EntityOperationCompleted", this.ts, { requestId, output: json(output) });
+  }
+  entityOperationFailed(requestId: string, failure: Partial<FailureDetails> & { errorMessage: string }): EventOf<"EntityOperationFailed"> {
+    return newEvent("EntityOperationFailed", this.ts, { requestId, failureDetails: failureOf(failure) });
+  }
+  /** The echo of `ctx.lockEntities`; `lockSet` is sorted as the context sorts it. */
+  entityLockRequested(id: number, criticalSectionId: string, lockSet: readonly string[]): EventOf<"EntityLockRequested"> {
+    return newActionEvent("EntityLockRequested", id, this.ts, {
+      criticalSectionId,
+      lockSet,
+      position: 0,
+      parentInstanceId: this.instanceId,
+      parentExecutionId: this.executionId,
+    });
+  }
+  entityLockGranted(criticalSectionId: string): EventOf<"EntityLockGranted"> {
+    return newEvent("EntityLockGranted", this.ts, { criticalSectionId });
+  }
+  /** The echo of releasing one entity of a critical section. */
+  entityUnlockSent(id: number, criticalSectionId: string, target: string): EventOf<"EntityUnlockSent"> {
+    return newActionEvent("EntityUnlockSent", id, this.ts, { criticalSectionId, parentInstanceId: this.instanceId, targetInstanceId: target });
+  }
 }
 
 function failureOf(failure: Partial<FailureDetails> & { errorMessage: string }): FailureDetails {

@@ -88,7 +88,7 @@ function prng(seed: number): () => number {
   };
 }
 
-type Outstanding = { readonly action: Exclude<Action, { type: "CompleteOrchestration" | "SendEvent" }> };
+type Outstanding = { readonly action: Exclude<Action, { type: "CompleteOrchestration" | "SendEvent" | "SendEntityMessage" }> };
 
 /** The random scheduler: which of the outstanding completions, events and controls come next. */
 class Scheduler {

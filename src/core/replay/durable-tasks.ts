@@ -7,6 +7,7 @@
  */
 import type { SequencedAction } from "../actions.js";
 import {
+  EntityOperationFailedError,
   EventTimeoutError,
   TaskCanceledError,
   TaskFailedError,
@@ -169,5 +170,43 @@ export class RetryableTask<T> extends ManualTask<T> {
   }
 }
 
-/** The record of a one-way `sendEvent`: nothing answers it; it exists to hold its sequence number. */
-export class SendEventTask extends SequencedTask<void> {}
+/** The record of a one-way call (an event, a signal, a release): nothing answers it; it holds its sequence number. */
+export class OneWayTask extends SequencedTask<void> {}
+
+/** The record of a one-way `sendEvent`. */
+export class SendEventTask extends OneWayTask {}
+
+/** A call of an entity operation, answered by EntityOperationCompleted or EntityOperationFailed. */
+export class EntityCallTask<T> extends SequencedTask<T> {
+  constructor(
+    action: SequencedAction,
+    readonly operation: string,
+    readonly entityInstanceId: string,
+    readonly requestId: string,
+  ) {
+    super(action);
+  }
+  /** @internal */
+  succeed(value: T): void {
+    this[settle]({ ok: true, value });
+  }
+  /** @internal */
+  failWith(details: FailureDetails): void {
+    this[settle]({ ok: false, error: new EntityOperationFailedError(this.operation, this.entityInstanceId, this.id, details) });
+  }
+}
+
+/** A lock request of a critical section, answered by EntityLockGranted. */
+export class LockTask<T> extends SequencedTask<T> {
+  constructor(
+    action: SequencedAction,
+    readonly criticalSectionId: string,
+    private readonly onGranted: () => T,
+  ) {
+    super(action);
+  }
+  /** @internal */
+  grant(): void {
+    if (!this.isCompleted) this[settle]({ ok: true, value: this.onGranted() });
+  }
+}

@@ -5,9 +5,10 @@
  *
  * Invariants kept here (numbers refer to DESIGN.md):
  * 1. (inv. 4) Replaying a history gives exactly the recorded actions: every recorded action echo
- *    (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated, EventSent) must match, by
- *    sequence number, kind and name, an action the code produced; any difference fails the
- *    instance with a NonDeterminismError naming the position, the recorded action and the new one.
+ *    (TaskScheduled, TimerCreated, SubOrchestrationInstanceCreated, EventSent, and the entity
+ *    messages) must match, by sequence number, kind and name (for entity messages: kind, target
+ *    and operation), an action the code produced; any difference fails the instance with a
+ *    NonDeterminismError naming the position, the recorded action and the new one.
  * 2. A warm executor resumed with only the new events produces the same actions and results as a
  *    cold one replaying the whole history (tested by a property test over random event orders).
  * 3. (inv. 3) A completion for a task that already settled is ignored, never applied twice.
@@ -15,6 +16,9 @@
  *    that arrive while the instance is suspended are held until it resumes.
  * 5. After the orchestration completes, the rest of the batch is not applied; on continue-as-new
  *    its unconsumed external events are carried over (unless the code asked otherwise).
+ * 6. The critical section an execution holds is read from its history (lock request and release
+ *    echoes), not from the code, so that it is known even when replay fails: whatever way the
+ *    execution ends, the runtime can release it (`heldLock`).
  *
  * Design note: the generator runs synchronously inside event handling. A durable call takes the
  * next sequence number and records a pending action; a recorded echo removes it again. What is
@@ -23,8 +27,8 @@
  *
  * @module
  */
-import type { Action, CompleteOrchestrationAction, SequencedAction } from "../actions.js";
-import { describeAction } from "../actions.js";
+import type { Action, CompleteOrchestrationAction, EntityMessage, EntityMessageType, SequencedAction } from "../actions.js";
+import { describeAction, echoOf, isSameAction } from "../actions.js";
 import {
   CorruptHistoryError,
   InvalidOrchestrationError,
@@ -33,7 +37,6 @@ import {
   type FailureDetails,
 } from "../errors.js";
 import {
-  newActionEvent,
   newEvent,
   type CompletionStatus,
   type EventOf,
@@ -42,7 +45,15 @@ import {
   type HistoryEvent,
 } from "../history.js";
 import { deserialize, serialize, type Payload } from "../serde.js";
-import { CallTask, SequencedTask, TimerTask, type ExternalEventTask } from "./durable-tasks.js";
+import {
+  CallTask,
+  EntityCallTask,
+  LockTask,
+  OneWayTask,
+  SequencedTask,
+  TimerTask,
+  type ExternalEventTask,
+} from "./durable-tasks.js";
 import {
   OrchestrationContextImpl,
   silentLogger,
@@ -50,35 +61,10 @@ import {
   type ReplayLogger,
 } from "./orchestration-context.js";
 import { Task } from "./task.js";
+import type { ExecutionResult, ExecutionStatus, ExecutorOptions, HeldLock, OrchestrationDefinition } from "./execution-result.js";
+import { describeValue, isIterator, isThenable } from "./values.js";
 
-/** An orchestration as the executor runs it: a name and a (generator) function. */
-export interface OrchestrationDefinition {
-  readonly name: string;
-  readonly fn: (ctx: OrchestrationContextImpl, input: unknown) => unknown;
-}
-
-export interface ExecutorOptions {
-  /** Where `ctx.log` writes when not replaying (default: nowhere). */
-  readonly logger?: ReplayLogger | undefined;
-}
-
-/** The state of an execution after an episode. */
-export type ExecutionStatus = "Running" | "Suspended" | CompletionStatus;
-
-/** What one episode produced. */
-export interface ExecutionResult {
-  readonly status: ExecutionStatus;
-  /** New work, in order: sequenced actions, then CompleteOrchestration if the execution ended. */
-  readonly actions: readonly Action[];
-  /** Events to append to history: the new events applied, action echoes, ExecutionCompleted. */
-  readonly newHistory: readonly HistoryEvent[];
-  /** The output (Completed), the next input (ContinuedAsNew) or the reason (Terminated). */
-  readonly output?: Payload;
-  readonly failureDetails?: FailureDetails | undefined;
-  readonly customStatus?: Payload;
-  /** Timers canceled in this episode: their pending messages may be dropped. */
-  readonly canceledTimers: readonly number[];
-}
+export type { ExecutionResult, ExecutionStatus, ExecutorOptions, HeldLock, OrchestrationDefinition } from "./execution-result.js";
 
 type Handlers = { readonly [K in EventType]: (event: EventOf<K>) => void };
 type Resumption = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
@@ -95,6 +81,10 @@ const UNSUSPENDABLE = new Set<EventType>([
   "SubOrchestrationInstanceCreated",
   "EventSent",
   "GenericEvent",
+  "EntityOperationSignaled",
+  "EntityOperationCalled",
+  "EntityLockRequested",
+  "EntityUnlockSent",
 ]);
 
 /**
@@ -128,6 +118,9 @@ export class OrchestrationExecutor implements ContextHost {
   private started = false;
   private halted = false;
   private canceledTimers: number[] = [];
+  /** Request ids of entity calls and lock requests → their sequence numbers. */
+  private readonly entityRequests = new Map<string, number>();
+  private heldLock: HeldLock | undefined;
 
   private readonly handlers: Handlers = {
     ExecutionStarted: (e) => this.onExecutionStarted(e),
@@ -159,6 +152,14 @@ export class OrchestrationExecutor implements ContextHost {
     ExecutionResumed: () => this.onResumed(),
     // A rewind rewrites history before the instance runs again; the marker itself changes nothing.
     ExecutionRewound: () => {},
+    EntityOperationSignaled: (e) => this.matchEntityEcho(e),
+    EntityOperationCalled: (e) => this.matchEntityEcho(e),
+    EntityLockRequested: (e) => this.matchEntityEcho(e),
+    EntityUnlockSent: (e) => this.matchEntityEcho(e),
+    EntityOperationCompleted: (e) =>
+      this.entityTask(e.requestId, e.type, EntityCallTask)?.succeed(deserialize(e.output, `the result of entity request ${e.requestId}`)),
+    EntityOperationFailed: (e) => this.entityTask(e.requestId, e.type, EntityCallTask)?.failWith(e.failureDetails),
+    EntityLockGranted: (e) => this.entityTask(e.criticalSectionId, e.type, LockTask)?.grant(),
   };
 
   constructor(
@@ -196,6 +197,7 @@ export class OrchestrationExecutor implements ContextHost {
 
   private runEpisode(newEvents: readonly HistoryEvent[]): ExecutionResult {
     this.canceledTimers = [];
+    const heldLockAtStart = this.heldLock;
     const applied: HistoryEvent[] = [];
     let index = 0;
     // An execution that ended while replaying (it failed on its past) still records this
@@ -211,10 +213,11 @@ export class OrchestrationExecutor implements ContextHost {
       applied.push(event);
       this.apply(event);
     }
-    return this.result(applied, newEvents.slice(index));
+    return { ...this.result(applied, newEvents.slice(index)), heldLockAtStart };
   }
 
   private apply(event: HistoryEvent): void {
+    this.trackLock(event);
     if (this.halted || this.completionCommitted) return;
     try {
       if (this.suspended && !UNSUSPENDABLE.has(event.type)) {
@@ -235,7 +238,9 @@ export class OrchestrationExecutor implements ContextHost {
     if (!this.completionCommitted) {
       for (const action of this.pendingActions.values()) {
         actions.push(action);
-        echoes.push(this.echo(action));
+        const echo = echoOf(action, this.currentTimestamp);
+        this.trackLock(echo);
+        echoes.push(echo);
       }
       this.pendingActions.clear();
       if (completion !== undefined) {
@@ -260,32 +265,24 @@ export class OrchestrationExecutor implements ContextHost {
       failureDetails: completion?.failureDetails,
       customStatus: this.customStatus,
       canceledTimers: this.canceledTimers,
+      heldLock: this.heldLock,
     };
+  }
+
+  /** Follows the critical section through its echoes: requested, then released. */
+  private trackLock(event: HistoryEvent): void {
+    if (event.eventId < 0) return;
+    if (event.type === "EntityLockRequested") {
+      this.heldLock = { criticalSectionId: event.criticalSectionId, lockSet: event.lockSet };
+    } else if (event.type === "EntityUnlockSent" && event.criticalSectionId === this.heldLock?.criticalSectionId) {
+      this.heldLock = undefined;
+    }
   }
 
   private carryover(rest: readonly HistoryEvent[]): HistoryEvent[] {
     if (!this.continueAsNew?.preserve) return [];
     const raised = (e: HistoryEvent): e is EventRaisedEvent => e.type === "EventRaised";
     return [...this.buffered, ...this.held.filter(raised), ...rest.filter(raised)];
-  }
-
-  private echo(action: SequencedAction): HistoryEvent {
-    const at = this.currentTimestamp;
-    switch (action.type) {
-      case "ScheduleTask":
-        return newActionEvent("TaskScheduled", action.id, at, { name: action.name, version: action.version, input: action.input });
-      case "CreateTimer":
-        return newActionEvent("TimerCreated", action.id, at, { fireAt: action.fireAt });
-      case "CreateSubOrchestration":
-        return newActionEvent("SubOrchestrationInstanceCreated", action.id, at, {
-          name: action.name,
-          instanceId: action.instanceId,
-          version: action.version,
-          input: action.input,
-        });
-      case "SendEvent":
-        return newActionEvent("EventSent", action.id, at, { instanceId: action.instanceId, name: action.name, input: action.data });
-    }
   }
 
   // ---- event handlers -------------------------------------------------------------------------
@@ -320,11 +317,7 @@ export class OrchestrationExecutor implements ContextHost {
 
   private matchEcho(recorded: HistoryEvent & { eventId: number }, expected: SequencedAction): void {
     const produced = this.pendingActions.get(recorded.eventId);
-    const same =
-      produced !== undefined &&
-      produced.type === expected.type &&
-      (!("name" in expected) || (produced as { name: string }).name.toLowerCase() === expected.name.toLowerCase());
-    if (!same) {
+    if (produced === undefined || !isSameAction(expected, produced)) {
       throw new NonDeterminismError({
         instanceId: this.instanceId,
         orchestrationName: this.orchestrationName,
@@ -334,6 +327,33 @@ export class OrchestrationExecutor implements ContextHost {
       });
     }
     this.pendingActions.delete(recorded.eventId);
+  }
+
+  private matchEntityEcho(e: EventOf<EntityMessageType>): void {
+    const { eventId, timestamp: _timestamp, ...message } = e;
+    this.matchEcho(e, { type: "SendEntityMessage", id: eventId, message: message as EntityMessage });
+  }
+
+  /** The open entity call or lock task a response answers; undefined for a duplicate response. */
+  private entityTask<T extends SequencedTask<unknown>>(
+    requestId: string,
+    eventType: EventType,
+    kind: abstract new (...args: never[]) => T,
+  ): T | undefined {
+    const id = this.entityRequests.get(requestId);
+    if (id === undefined) {
+      throw new NonDeterminismError({
+        instanceId: this.instanceId,
+        orchestrationName: this.orchestrationName,
+        position: -1,
+        recorded: `${eventType} answering request '${requestId}'`,
+        produced: "no entity call or lock request with that id",
+      });
+    }
+    const task = this.takeOpenTask(id, eventType);
+    if (task === undefined) return undefined;
+    if (!(task instanceof kind)) throw this.completionMismatch(id, eventType, describeAction(task.action));
+    return task;
   }
 
   /** The open call task a completion event answers; undefined for a duplicate completion. */
@@ -477,7 +497,12 @@ export class OrchestrationExecutor implements ContextHost {
     const id = this.nextSequence++;
     const { action, task } = build(id);
     this.pendingActions.set(id, action);
-    if (action.type !== "SendEvent") this.openTasks.set(id, task);
+    if (!(task instanceof OneWayTask)) this.openTasks.set(id, task);
+    if (action.type === "SendEntityMessage") {
+      const message = action.message;
+      if (message.type === "EntityOperationCalled") this.entityRequests.set(message.requestId, id);
+      else if (message.type === "EntityLockRequested") this.entityRequests.set(message.criticalSectionId, id);
+    }
     return task;
   }
 
@@ -505,24 +530,4 @@ export class OrchestrationExecutor implements ContextHost {
   setCustomStatus(status: Payload): void {
     this.customStatus = status;
   }
-}
-
-function isThenable(value: unknown): boolean {
-  return typeof (value as { then?: unknown } | null)?.then === "function";
-}
-
-function isIterator(value: unknown): value is Iterator<unknown, unknown, unknown> {
-  return (
-    value !== null &&
-    typeof value === "object" &&
-    typeof (value as { next?: unknown }).next === "function" &&
-    typeof (value as { throw?: unknown }).throw === "function"
-  );
-}
-
-function describeValue(value: unknown): string {
-  if (value === null) return "null";
-  if (value === undefined) return "undefined";
-  if (typeof value === "object") return `an object (${(value as object).constructor?.name ?? "Object"})`;
-  return `a ${typeof value} (${String(value).slice(0, 40)})`;
 }

@@ -31,6 +31,7 @@ import {
   type TaskResult,
 } from "./task.js";
 import type { SequencedAction } from "../actions.js";
+import { EntityCalls, type EntityLock, type SignalEntityOptions } from "./entity-calls.js";
 
 /** Where `ctx.log` writes. Calls are dropped while the instance is replaying. */
 export interface ReplayLogger {
@@ -72,6 +73,7 @@ export interface ContinueAsNewOptions {
 /** What the context needs from the executor that drives it. */
 export interface ContextHost extends TimerHost {
   readonly instanceId: string;
+  readonly executionId: string;
   readonly parentInstanceId: string | undefined;
   readonly orchestrationName: string;
   readonly isReplaying: boolean;
@@ -104,6 +106,7 @@ const SILENT: ReplayLogger = { debug() {}, info() {}, warn() {}, error() {} };
  */
 export class OrchestrationContextImpl {
   #guidCounter = 0;
+  readonly #entities: EntityCalls;
   /** A logger that writes only when the instance is not replaying, so each line appears once. */
   readonly log: ReplayLogger;
 
@@ -112,6 +115,7 @@ export class OrchestrationContextImpl {
       if (!host.isReplaying) host.logger[level](message, ...args);
     };
     this.log = host.logger === SILENT ? SILENT : { debug: gated("debug"), info: gated("info"), warn: gated("warn"), error: gated("error") };
+    this.#entities = new EntityCalls(host);
   }
 
   /** This instance's id. */
@@ -150,6 +154,7 @@ export class OrchestrationContextImpl {
   /** Starts a sub-orchestration; the task completes with its output or fails with TaskFailedError. */
   callSubOrchestrator(orchestration: FunctionRef, input?: unknown, options?: CallSubOrchestratorOptions): Task<unknown> {
     const name = nameOf("callSubOrchestrator", orchestration);
+    this.#entities.assertOutsideSection("callSubOrchestrator()");
     const payload = serialize(input, `the input of sub-orchestration '${name}'`);
     if (options?.instanceId !== undefined) validateInstanceId(options.instanceId);
     const start = (): CallTask<unknown> =>
@@ -232,6 +237,34 @@ export class OrchestrationContextImpl {
       const action: SequencedAction = { type: "SendEvent", id, instanceId, name, data: payload };
       return { action, task: new SendEventTask(action) };
     });
+  }
+
+  /**
+   * Calls an operation of an entity and completes with its result, or fails with
+   * EntityOperationFailedError (a TaskFailedError) when the operation threw. The entity comes into
+   * being on its first operation.
+   */
+  callEntity(id: unknown, operation: string, input?: unknown): Task<unknown> {
+    return this.#entities.call(id, operation, input);
+  }
+
+  /** Sends a one-way operation to an entity, delivered once this episode commits (or at `options.at`). */
+  signalEntity(id: unknown, operation: string, input?: unknown, options?: SignalEntityOptions): void {
+    this.#entities.signal(id, operation, input, options);
+  }
+
+  /**
+   * Opens a critical section: the task completes once every entity is locked for this
+   * orchestration, with a lock to release. While it is held, other callers' operations on those
+   * entities wait. The lock is released by `release()` or when the orchestration ends.
+   */
+  lockEntities(...ids: unknown[]): Task<EntityLock> {
+    return this.#entities.lock(ids);
+  }
+
+  /** True inside a critical section (from `lockEntities` until its release). */
+  get isInCriticalSection(): boolean {
+    return this.#entities.isInCriticalSection;
   }
 
   /** Completes with every result in order, or fails with the first failure (like Promise.all). */

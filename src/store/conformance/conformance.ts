@@ -11,6 +11,7 @@
  */
 import { describe } from "vitest";
 import { activityCases } from "./activity-cases.js";
+import { entityCases } from "./entity-cases.js";
 import { episodeCases } from "./episode-cases.js";
 import { instanceCases } from "./instance-cases.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
@@ -28,5 +29,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     activityCases(factory);
     instanceCases(factory);
     lifecycleCases(factory);
+    entityCases(factory);
   });
 }

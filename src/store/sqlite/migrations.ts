@@ -94,6 +94,15 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       `CREATE INDEX tasks_by_instance ON tasks (instance_id)`,
     ],
   },
+  {
+    version: 2,
+    description: "durable entities: the state a batch saves, and queries that keep kinds apart",
+    statements: [
+      `ALTER TABLE instances ADD COLUMN entity_state TEXT`,
+      // Queries and purges filter by kind, then page newest first.
+      `CREATE INDEX instances_by_kind ON instances (kind, created_at, instance_id)`,
+    ],
+  },
 ]);
 
 /** The newest schema version this code knows. */

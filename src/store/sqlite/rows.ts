@@ -37,6 +37,7 @@ export interface InstanceRow {
   readonly lock_token: string | null;
   readonly locked_by: string | null;
   readonly locked_until: string | null;
+  readonly entity_state: string | null;
 }
 
 export interface MessageRow {
@@ -79,6 +80,7 @@ export function toInstanceRecord(row: InstanceRow): InstanceRecord {
   if (row.completed_at !== null) record.completedAt = row.completed_at;
   if (row.scheduled_start_at !== null) record.scheduledStartAt = row.scheduled_start_at;
   if (row.parent_instance_id !== null) record.parent = toParent(row, row.parent_instance_id);
+  if (row.entity_state !== null) record.entityState = row.entity_state;
   return record;
 }
 

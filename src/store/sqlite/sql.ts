@@ -19,7 +19,7 @@
 /** Columns of an instance row, as read by every statement that returns one. */
 const INSTANCE_COLUMNS = `instance_id, kind, name, version, execution_id, status, input, output, custom_status,
   failure_details, created_at, last_updated_at, completed_at, scheduled_start_at, parent_instance_id,
-  parent_execution_id, parent_name, parent_task_id, lock_token, locked_by, locked_until`;
+  parent_execution_id, parent_name, parent_task_id, lock_token, locked_by, locked_until, entity_state`;
 
 export const SELECT_INSTANCE = `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE instance_id = :instanceId`;
 
@@ -27,6 +27,11 @@ export const INSERT_INSTANCE = `INSERT INTO instances (instance_id, kind, name, 
   created_at, last_updated_at, scheduled_start_at, parent_instance_id, parent_execution_id, parent_name, parent_task_id)
 VALUES (:instanceId, :kind, :name, :version, :executionId, :status, :input,
   :now, :now, :scheduledStartAt, :parentInstanceId, :parentExecutionId, :parentName, :parentTaskId)`;
+
+/** An entity's row, written by its first message; an existing row (of any kind) is kept. */
+export const INSERT_ENTITY_IF_MISSING = `INSERT INTO instances (instance_id, kind, name, execution_id, status, created_at, last_updated_at)
+VALUES (:instanceId, 'entity', :name, '', 'Running', :now, :now)
+ON CONFLICT (instance_id) DO NOTHING`;
 
 /** Deleting the row deletes its messages, history and tasks (ON DELETE CASCADE). */
 export const DELETE_INSTANCE = `DELETE FROM instances WHERE instance_id = :instanceId`;
@@ -62,6 +67,7 @@ export const UPDATE_INSTANCE_AFTER_EPISODE = `UPDATE instances SET
   output = COALESCE(:output, output),
   failure_details = COALESCE(:failureDetails, failure_details),
   custom_status = :customStatus,
+  entity_state = :entityState,
   last_updated_at = :now,
   completed_at = CASE WHEN :isTerminal THEN COALESCE(completed_at, :now) ELSE NULL END,
   lock_token = NULL, locked_by = NULL, locked_until = NULL
@@ -77,7 +83,15 @@ export const RESTART_INSTANCE = `UPDATE instances SET
   lock_token = NULL, locked_by = NULL, locked_until = NULL
 WHERE instance_id = :instanceId`;
 
-export const SELECT_INSTANCE_EXISTS = `SELECT 1 AS found FROM instances WHERE instance_id = :instanceId`;
+/**
+ * An entity that may be deleted: it saved no state and has no messages and no live lease, so that
+ * no operation on its way is lost with it.
+ */
+export const EMPTY_ENTITY_CONDITION = `entity_state IS NULL
+  AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.instance_id = instances.instance_id)
+  AND (locked_until IS NULL OR locked_until <= :now)`;
+
+export const SELECT_EMPTY_ENTITY = `SELECT 1 AS found FROM instances WHERE instance_id = :instanceId AND ${EMPTY_ENTITY_CONDITION}`;
 
 // ---------------------------------------------------------------------------------------------
 // Messages
@@ -177,7 +191,10 @@ export const SELECT_NEXT_WAKE_UP = `SELECT MIN(t) AS at FROM (
 // ---------------------------------------------------------------------------------------------
 // Queries and bulk purge
 
-/** Which conditions of an instance filter are present; the statement text depends only on this. */
+/**
+ * Which conditions of an instance filter are present; the statement text depends only on this.
+ * The kind (`:kind`) is always a condition.
+ */
 export interface FilterShape {
   readonly statuses: boolean;
   readonly createdFrom: boolean;
@@ -193,7 +210,7 @@ export interface FilterShape {
  * range on the primary key (indexable) plus an exact check.
  */
 export function instanceFilterConditions(shape: FilterShape): string[] {
-  const conditions: string[] = [];
+  const conditions: string[] = ["kind = :kind"];
   if (shape.statuses) conditions.push("status IN (SELECT value FROM json_each(:statuses))");
   if (shape.createdFrom) conditions.push("created_at >= :createdFrom");
   if (shape.createdTo) conditions.push("created_at <= :createdTo");
@@ -223,9 +240,13 @@ ORDER BY created_at DESC, instance_id DESC
 LIMIT :limit`;
 }
 
-/** Up to `:limit` ids of terminal instances (`:terminal`, a JSON array) that match the filter. */
-export function selectPurgeableSql(shape: FilterShape): string {
-  const conditions = [...instanceFilterConditions(shape), "status IN (SELECT value FROM json_each(:terminal))"];
+/**
+ * Up to `:limit` ids of finished instances that match the filter: orchestrations in a terminal
+ * status (`:terminal`, a JSON array), entities that are empty.
+ */
+export function selectPurgeableSql(shape: FilterShape, kind: "orchestration" | "entity"): string {
+  const finished = kind === "entity" ? EMPTY_ENTITY_CONDITION : "status IN (SELECT value FROM json_each(:terminal))";
+  const conditions = [...instanceFilterConditions(shape), finished];
   return `SELECT instance_id AS instanceId FROM instances WHERE ${conditions.join(" AND ")}
 ORDER BY created_at, instance_id
 LIMIT :limit`;

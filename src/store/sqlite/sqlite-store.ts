@@ -129,12 +129,11 @@ export class SqliteStore implements Store {
 
   async sendMessages(messages: readonly NewMessage[]): Promise<void> {
     return this.write((tx) => {
-      for (const instanceId of new Set(messages.map((m) => m.instanceId))) {
-        if (this.sql.one(sql.SELECT_INSTANCE_EXISTS, { instanceId }) === undefined) {
-          throw new InstanceNotFoundError(instanceId);
-        }
+      // In order: a message may address an entity that an earlier one of the same call creates.
+      // A refusal rolls back the messages already written.
+      for (const message of messages) {
+        if (!this.writes.insertMessage(tx, message)) throw new InstanceNotFoundError(message.instanceId);
       }
-      for (const message of messages) this.writes.insertMessage(tx, message);
     });
   }
 
@@ -312,11 +311,15 @@ export class SqliteStore implements Store {
   }
 
   async purgeInstance(instanceId: string): Promise<number> {
-    return this.write(() => {
+    return this.write((tx) => {
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
       if (row === undefined) return 0;
       const status = row.status as RuntimeStatus;
-      if (!isTerminal(status)) {
+      if (row.kind === "entity") {
+        if (this.sql.one(sql.SELECT_EMPTY_ENTITY, { instanceId, now: tx.nowIso }) === undefined) {
+          throw new InvalidInstanceStateError(instanceId, status, "purge", "an empty entity (no state, no queued operations)");
+        }
+      } else if (!isTerminal(status)) {
         const expected = "a terminal status (Completed, Failed, Terminated or Canceled)";
         throw new InvalidInstanceStateError(instanceId, status, "purge", expected);
       }
@@ -329,10 +332,10 @@ export class SqliteStore implements Store {
       throw new InvalidArgumentError(`limit must be an integer of at least 1; received ${String(limit)}.`);
     }
     const { shape, params } = filterOf(filter);
-    const text = sql.selectPurgeableSql(shape);
-    return this.write(() => {
+    const text = sql.selectPurgeableSql(shape, filter.kind ?? "orchestration");
+    return this.write((tx) => {
       const terminal = JSON.stringify(TERMINAL_STATUSES);
-      const rows = this.sql.all<{ instanceId: string }>(text, { ...params, terminal, limit });
+      const rows = this.sql.all<{ instanceId: string }>(text, { ...params, terminal, limit, now: tx.nowIso });
       for (const { instanceId } of rows) this.sql.run(sql.DELETE_INSTANCE, { instanceId });
       return rows.length;
     });
@@ -545,6 +548,7 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Par
     parentInstanceId: filter.parentInstanceId !== undefined,
   };
   const params: Params = {
+    kind: filter.kind ?? "orchestration",
     statuses: statuses === undefined ? null : JSON.stringify(statuses),
     createdFrom: filter.createdFrom === undefined ? null : iso(parseTime(filter.createdFrom, "createdFrom", "up")),
     createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),

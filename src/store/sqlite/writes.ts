@@ -10,6 +10,7 @@
  *    receives SubOrchestrationInstanceFailed (errorType "InstanceExistsError") instead.
  * 3. Applying a commit releases the instance's lease; the caller has checked the fence.
  * 4. Continue-as-new leaves no history and no message addressed to the ended execution.
+ * 5. A message that asks for it creates its (entity) addressee first, so it is never dropped.
  *
  * @module
  */
@@ -40,6 +41,9 @@ export class Writes {
   insertMessage(tx: Tx, message: NewMessage): boolean {
     const visibleMs = message.visibleAt === undefined ? tx.now : parseTime(message.visibleAt, "visibleAt", "up");
     const event = message.event;
+    if (message.ensureInstance !== undefined) {
+      this.sql.run(sql.INSERT_ENTITY_IF_MISSING, { instanceId: message.instanceId, name: message.ensureInstance.name, now: tx.nowIso });
+    }
     const inserted = this.sql.run(sql.INSERT_MESSAGE, {
       instanceId: message.instanceId,
       executionId: message.executionId,
@@ -191,6 +195,7 @@ export class Writes {
       output: commit.output,
       failureDetails: commit.failureDetails === undefined ? null : JSON.stringify(commit.failureDetails),
       customStatus: commit.customStatus,
+      entityState: commit.entityState,
       isTerminal: isTerminal(status) ? 1 : 0,
       now: tx.nowIso,
     });

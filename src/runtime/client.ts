@@ -10,7 +10,8 @@ import { validateInstanceId } from "../core/ids.js";
 import { planRewind } from "../core/rewind.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
-import type { OrchestrationHandle } from "../sdk/handles.js";
+import type { SignalEntityOptions } from "../core/replay/entity-calls.js";
+import type { EntityId, OperationArgs, OperationInput, OperationName, OrchestrationHandle } from "../sdk/handles.js";
 import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/errors.js";
 import {
   isTerminal,
@@ -23,6 +24,14 @@ import {
 import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { newExecutionId, newInstanceId } from "./ids.js";
+import {
+  EntityClient,
+  type CleanEntityStorageOptions,
+  type CleanEntityStorageResult,
+  type EntityPage,
+  type EntityStateResponse,
+  type ListEntitiesOptions,
+} from "./entity-client.js";
 
 /** An instance's status, with the Durable Functions fields. Payloads are parsed JSON values. */
 export interface OrchestrationStatus<TOut = unknown> {
@@ -77,11 +86,13 @@ export class Client {
   readonly #store: Store;
   readonly #app: App | undefined;
   readonly #maxPayloadBytes: number;
+  readonly #entities: EntityClient;
 
   constructor(store: Store, options: ClientOptions = {}) {
     this.#store = store;
     this.#app = options.app;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    this.#entities = new EntityClient(store, options.app, this.#maxPayloadBytes);
   }
 
   /**
@@ -269,7 +280,7 @@ export class Client {
   async purgeBy(filter: InstanceFilter, onProgress?: (deleted: number) => void): Promise<number> {
     let total = 0;
     for (;;) {
-      const deleted = await this.#store.purgeInstances(filter, 500);
+      const deleted = await this.#store.purgeInstances({ ...filter, kind: "orchestration" }, 500);
       total += deleted;
       onProgress?.(total);
       if (deleted < 500) return total;
@@ -278,11 +289,48 @@ export class Client {
 
   /** Instances matching the filter, newest first, by pages. */
   async list(options: ListOptions = {}): Promise<{ instances: OrchestrationStatus[]; continuationToken?: string | undefined }> {
-    const page = await this.#store.queryInstances(options);
+    const page = await this.#store.queryInstances({ ...options, kind: "orchestration" });
     return {
       instances: page.instances.map((r) => toStatus(r, options.showInput ?? false, undefined)),
       continuationToken: page.continuationToken,
     };
+  }
+
+  /**
+   * Sends a one-way operation to an entity (which comes into being on its first operation);
+   * with `{ at }`, it is delivered no earlier than then.
+   * @throws UnknownEntityError (when the client has the app), InvalidArgumentError, SerializationError, PayloadTooLargeError.
+   *
+   * @example
+   * await client.signalEntity(entityId(counter, "visits"), "add", 1);
+   */
+  async signalEntity<TOps, K extends OperationName<TOps>>(
+    id: EntityId<TOps>,
+    operation: K,
+    ...args: [...OperationArgs<OperationInput<TOps[K]>>, options?: SignalEntityOptions]
+  ): Promise<void> {
+    const [input, options] = args as unknown as [unknown, SignalEntityOptions | undefined];
+    return this.#entities.signal(id, operation, input, options);
+  }
+
+  /** An entity's last saved state; `exists` is false for an entity that has none (never set, or deleted). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async readEntityState<T = unknown>(id: EntityId<any>): Promise<EntityStateResponse<T>> {
+    return this.#entities.readState<T>(id);
+  }
+
+  /** Entities, optionally of one name, newest first, by pages. */
+  async listEntities(options: ListEntitiesOptions = {}): Promise<EntityPage> {
+    return this.#entities.list(options);
+  }
+
+  /**
+   * Releases locks held by orchestrations that no longer run, and deletes empty entities (no
+   * state, no lock, nothing queued). An entity whose lock is released here becomes empty once it
+   * has processed the release; a later call deletes it.
+   */
+  async cleanEntityStorage(options: CleanEntityStorageOptions): Promise<CleanEntityStorageResult> {
+    return this.#entities.clean(options);
   }
 
   /** The current execution's history, in order. */

@@ -11,6 +11,7 @@ export const RuntimeErrorCode = Object.freeze({
   PayloadTooLarge: "PAYLOAD_TOO_LARGE",
   WaitTimeout: "WAIT_TIMEOUT",
   WorkerState: "WORKER_STATE",
+  UnknownEntity: "UNKNOWN_ENTITY",
 } as const);
 
 /** No orchestration of that name is registered in the app. */
@@ -76,5 +77,21 @@ export class WorkerStateError extends PerdureError {
   constructor(message: string) {
     super(RuntimeErrorCode.WorkerState, message);
     this.name = "WorkerStateError";
+  }
+}
+
+/** No entity of that name is registered in the worker's app: operations on it fail. */
+export class UnknownEntityError extends PerdureError {
+  constructor(
+    readonly entityName: string,
+    known: readonly string[],
+  ) {
+    super(
+      RuntimeErrorCode.UnknownEntity,
+      `No entity named '${entityName}' is registered in this worker's app. ` +
+        (known.length > 0 ? `Registered entities: ${known.join(", ")}.` : "The app registers no entity.") +
+        ` Register it with app.entity("${entityName}", …), or fix the name in the entity id.`,
+    );
+    this.name = "UnknownEntityError";
   }
 }

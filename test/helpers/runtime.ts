@@ -18,10 +18,10 @@ export interface TestRuntime {
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
-export function startRuntime(app: App, options: WorkerOptions & { file?: string } = {}): TestRuntime {
+export function startRuntime(app: App, options: WorkerOptions & { file?: string; clock?: () => number } = {}): TestRuntime {
   const dir = mkdtempSync(join(tmpdir(), "perdure-test-"));
   const file = options.file ?? join(dir, "test.db");
-  const store = sqlite(file);
+  const store = sqlite(file, { clock: options.clock });
   const worker = createWorker(app, store, { logger: silent, ...options }).start();
   const client = createClient(store, { app });
   return {

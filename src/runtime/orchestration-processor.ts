@@ -9,8 +9,6 @@
  * 3. A warm executor put in the cache by a step whose commit then failed is evicted by the
  *    caller (see `StepSession.stepped`), so the cache never runs ahead of the store.
  * 4. An action whose payload is over the limit fails the instance before anything is written.
- * 5. Entity instances are stepped by the entity processor; an orchestration that ends in any way
- *    releases the critical section it holds or awaits.
  *
  * @module
  */
@@ -32,8 +30,6 @@ import {
   type RuntimeStatus,
   type StepInput,
 } from "../store/store.js";
-import { isEntityInstanceId } from "../core/entity/entity-id.js";
-import { EntityProcessor, entityMessageOf, lockRelease } from "./entity-processor.js";
 import { UnknownActivityError, UnknownOrchestrationError } from "./errors.js";
 import type { ExecutorCache } from "./executor-cache.js";
 import { checkPayload } from "./payloads.js";
@@ -59,8 +55,7 @@ export class StepSession implements OrchestrationStepper {
   constructor(private readonly processor: OrchestrationProcessor) {}
 
   isWarm(instanceId: string, executionId: string): boolean {
-    // Entities have no history to read.
-    return isEntityInstanceId(instanceId) || this.processor.cache.has(instanceId, executionId);
+    return this.processor.cache.has(instanceId, executionId);
   }
 
   step(work: StepInput): OrchestrationCommit | undefined {
@@ -74,24 +69,45 @@ export class StepSession implements OrchestrationStepper {
   }
 }
 
-export class OrchestrationProcessor {
-  private readonly entities: EntityProcessor;
+const sharedApps = new Map<App, number>();
 
+/**
+ * Declares that remote workers (SDK workers of the Durable Task protocol, served by grpc/) share
+ * this app's store and run the orchestrations it does not register. Until the returned function
+ * is called, this app's workers leave such instances in the store for them instead of failing them
+ * as unknown. The gRPC server calls it for the app it is given; a worker process of ours that
+ * shares a store with a gRPC server in another process calls it itself.
+ */
+export function shareStoreWithRemoteWorkers(app: App): () => void {
+  sharedApps.set(app, (sharedApps.get(app) ?? 0) + 1);
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    const left = (sharedApps.get(app) ?? 1) - 1;
+    if (left > 0) sharedApps.set(app, left);
+    else sharedApps.delete(app);
+  };
+}
+
+function isSharedWithRemoteWorkers(app: App): boolean {
+  return sharedApps.has(app);
+}
+
+export class OrchestrationProcessor {
   constructor(
     private readonly app: App,
     readonly cache: ExecutorCache,
     private readonly options: ProcessorOptions,
-  ) {
-    this.entities = new EntityProcessor(app, options);
-  }
+  ) {}
 
   /** A stepper for one store call. */
   session(): StepSession {
     return new StepSession(this);
   }
 
-  step(work: StepInput, session: StepSession): OrchestrationCommit {
-    if (work.instance.kind === "entity") return this.entities.step(work);
+  /** The episode's commit, or undefined to leave the instance to a remote worker (see `shareStoreWithRemoteWorkers`). */
+  step(work: StepInput, session: StepSession): OrchestrationCommit | undefined {
     const { instance, messages, now } = work;
     const consumed = messages.map((m) => m.id);
     const current = messages.filter((m) => m.executionId === undefined || m.executionId === instance.executionId);
@@ -101,6 +117,8 @@ export class OrchestrationProcessor {
     const newEvents: HistoryEvent[] = [started, ...current.map((m) => m.event)];
     const definition = this.app.getOrchestration(instance.name);
     if (definition === undefined) {
+      // Another kind of worker shares the store and runs the names this app does not register.
+      if (isSharedWithRemoteWorkers(this.app)) return undefined;
       const error = new UnknownOrchestrationError(instance.name, this.app.orchestrationNames);
       return this.failedCommit(instance, consumed, newEvents, toFailureDetails(error), now);
     }
@@ -121,8 +139,7 @@ export class OrchestrationProcessor {
     if (tooLarge !== undefined) {
       this.cache.delete(instance.instanceId);
       const applied = result.newHistory.filter((e) => e.eventId < 0 && e.type !== "ExecutionCompleted");
-      const failed = this.failedCommit(instance, consumed, applied, toFailureDetails(tooLarge), now);
-      return { ...failed, messages: [...failed.messages, ...lockRelease(instance.instanceId, result.heldLockAtStart, now)] };
+      return this.failedCommit(instance, consumed, applied, toFailureDetails(tooLarge), now);
     }
 
     const commit = this.translate(instance, consumed, result, now, session);
@@ -204,15 +221,11 @@ export class OrchestrationProcessor {
         case "SendEvent":
           messages.push({ instanceId: action.instanceId, event: newEvent("EventRaised", now, { name: action.name, input: action.data }) });
           break;
-        case "SendEntityMessage":
-          messages.push(entityMessageOf(action, now));
-          break;
         case "CompleteOrchestration":
           completion = action;
           break;
       }
     }
-    if (completion !== undefined) messages.push(...lockRelease(instance.instanceId, result.heldLock, now));
 
     // An instance scheduled to start later stays Pending while only other messages (events) arrive.
     const stillPending = instance.status === "Pending" && result.status === "Running" && !result.newHistory.some((e) => e.type === "ExecutionStarted");
@@ -243,22 +256,7 @@ export class OrchestrationProcessor {
       const carried = completion.carryoverEvents ?? [];
       return { ...commit, output: undefined, continueAsNew: { executionId, input: completion.result, startMessages: [start, ...carried] } };
     }
-    return { ...commit, messages: [...messages, ...this.notifyParent(instance, completion, now)] };
-  }
-
-  private notifyParent(instance: InstanceRecord, completion: CompleteOrchestrationAction, now: string): NewMessage[] {
-    const parent = instance.parent;
-    if (parent === undefined) return [];
-    const target = { instanceId: parent.instanceId, executionId: parent.executionId };
-    const taskScheduledId = parent.taskScheduledId;
-    if (completion.status === "Completed") {
-      return [{ ...target, event: newEvent("SubOrchestrationInstanceCompleted", now, { taskScheduledId, result: completion.result }) }];
-    }
-    const failureDetails: FailureDetails =
-      completion.status === "Terminated"
-        ? { errorType: "OrchestrationTerminated", errorMessage: `Instance '${instance.instanceId}' was terminated: ${completion.result ?? "no reason given"}` }
-        : (completion.failureDetails ?? { errorType: "Error", errorMessage: "The sub-orchestration failed." });
-    return [{ ...target, event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId, failureDetails }) }];
+    return { ...commit, messages: [...messages, ...parentNotification(instance, completion, now)] };
   }
 
   private failedCommit(
@@ -275,7 +273,7 @@ export class OrchestrationProcessor {
       status: "Failed",
       output: undefined,
       failureDetails,
-      messages: this.notifyParent(instance, completion, now),
+      messages: parentNotification(instance, completion, now),
     };
   }
 
@@ -292,6 +290,27 @@ export class OrchestrationProcessor {
   }
 }
 
+/**
+ * The message that tells a sub-orchestration's parent how it ended (nothing for a top-level
+ * instance): SubOrchestrationInstanceCompleted with the output, or SubOrchestrationInstanceFailed
+ * with the failure (a termination reads as an OrchestrationTerminated failure). Shared with the
+ * Durable Task protocol server, whose remote orchestrations end the same way.
+ */
+export function parentNotification(instance: InstanceRecord, completion: CompleteOrchestrationAction, now: string): NewMessage[] {
+  const parent = instance.parent;
+  if (parent === undefined) return [];
+  const target = { instanceId: parent.instanceId, executionId: parent.executionId };
+  const taskScheduledId = parent.taskScheduledId;
+  if (completion.status === "Completed") {
+    return [{ ...target, event: newEvent("SubOrchestrationInstanceCompleted", now, { taskScheduledId, result: completion.result }) }];
+  }
+  const failureDetails: FailureDetails =
+    completion.status === "Terminated"
+      ? { errorType: "OrchestrationTerminated", errorMessage: `Instance '${instance.instanceId}' was terminated: ${completion.result ?? "no reason given"}` }
+      : (completion.failureDetails ?? { errorType: "Error", errorMessage: "The sub-orchestration failed." });
+  return [{ ...target, event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId, failureDetails }) }];
+}
+
 function checkAction(action: Action, check: (payload: Payload, what: string) => void): void {
   switch (action.type) {
     case "ScheduleTask":
@@ -300,11 +319,6 @@ function checkAction(action: Action, check: (payload: Payload, what: string) => 
       return check(action.input, `The input of sub-orchestration '${action.name}'`);
     case "SendEvent":
       return check(action.data, `The data of event '${action.name}'`);
-    case "SendEntityMessage": {
-      const m = action.message;
-      if (m.type !== "EntityOperationCalled" && m.type !== "EntityOperationSignaled") return;
-      return check(m.input, `The input of operation '${m.operation}' on entity '${m.targetInstanceId}'`);
-    }
     case "CompleteOrchestration":
       return check(action.result, "The orchestration's output");
     case "CreateTimer":

@@ -25,6 +25,7 @@ type Layer =
   | "own-adapter" // a file of the importing adapter's own folder
   | "runtime"
   | "http"
+  | "grpc" // the Durable Task protocol server, for the official SDKs
   | "cli"
   | "dashboard";
 
@@ -42,14 +43,15 @@ const RULES: Readonly<Record<Exclude<Layer, "own-adapter">, { layers: readonly L
   runtime: { layers: ["core", "sdk", "store-port", "runtime"], packages: [NODE] },
   http: { layers: ["core", "sdk", "store-port", "runtime", "http", "dashboard"], packages: [NODE, "hono", "@hono/node-server"] },
   dashboard: { layers: ["core", "dashboard"], packages: [] },
+  grpc: { layers: ["core", "sdk", "store-port", "runtime", "grpc"], packages: [NODE, "@grpc/grpc-js", "@grpc/proto-loader"] },
   cli: {
-    layers: ["entry", "core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "dashboard", "cli"],
+    layers: ["entry", "core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "grpc", "dashboard", "cli"],
     // tsx: loaded on demand, only to import a user's app module written in TypeScript.
     packages: [NODE, "commander", "tsx"],
   },
-  // The public API exports the HTTP layer; the CLI is a program, imported by nothing.
+  // The public API exports the HTTP and gRPC layers; the CLI is a program, imported by nothing.
   entry: {
-    layers: ["core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "dashboard"],
+    layers: ["core", "sdk", "testing", "store-port", "store", "store-adapter", "runtime", "http", "grpc", "dashboard"],
     packages: [],
   },
 };
@@ -65,6 +67,7 @@ function layerOf(path: string): Exclude<Layer, "own-adapter"> | undefined {
     case "testing":
     case "runtime":
     case "http":
+    case "grpc":
     case "cli":
     case "dashboard":
       return top;
@@ -209,6 +212,20 @@ describe("the layer checker", () => {
     expect(reasons("http/handler.ts", `import { Hono } from "hono";\nimport { run } from "../cli/main.js";`)).toEqual([
       "../cli/main.js: http may not import cli ('cli/main')",
     ]);
+  });
+
+  it("lets only the CLI and the public API import the gRPC layer, which stays off store adapters", () => {
+    const text = `import { serveGrpc } from "../grpc/index.js";`;
+    expect(reasons("runtime/worker.ts", text)).toEqual(["../grpc/index.js: runtime may not import grpc ('grpc/index')"]);
+    expect(reasons("http/serve.ts", text)).toEqual(["../grpc/index.js: http may not import grpc ('grpc/index')"]);
+    expect(reasons("cli/serve.ts", text)).toEqual([]);
+    expect(reasons("index.ts", `export { serveGrpc } from "./grpc/index.js";`)).toEqual([]);
+    const grpc = [
+      `import { Server } from "@grpc/grpc-js";`,
+      `import { Worker } from "../runtime/worker.js";`,
+      `import { sqlite } from "../store/sqlite/index.js";`,
+    ].join("\n");
+    expect(reasons("grpc/server.ts", grpc)).toEqual(["../store/sqlite/index.js: grpc may not import store-adapter ('store/sqlite/index')"]);
   });
 
   it("keeps sdk and testing off the runtime and the store, and everything inside src/", () => {

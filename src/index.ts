@@ -6,23 +6,11 @@
 
 // Programming model
 export { createApp, App } from "./sdk/app.js";
-export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration, RegisteredEntity } from "./sdk/app.js";
+export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration } from "./sdk/app.js";
 export type { HttpFunction, HttpFunctionRequest, HttpFunctionClient, HttpMethod, RegisteredHttpFunction } from "./sdk/app.js";
 export type { ActivityHandle, OrchestrationHandle, InputOf, OutputOf, InputArgs } from "./sdk/handles.js";
 export type { OrchestrationContext, OrchestrationFunction } from "./sdk/orchestration-context.js";
 export type { ActivityContext } from "./sdk/activity-context.js";
-export { entityId } from "./sdk/entity-context.js";
-export type { EntityContext, EntityFunction, EntityClass, EntityLock, SignalEntityOptions } from "./sdk/entity-context.js";
-export type {
-  EntityHandle,
-  EntityId,
-  OperationName,
-  OperationInput,
-  OperationOutput,
-  OperationArgs,
-  ClassOperations,
-  UntypedOperations,
-} from "./sdk/handles.js";
 export type {
   RetryOptions,
   CallActivityOptions,
@@ -50,9 +38,6 @@ export {
   InvalidOrchestrationError,
   CorruptHistoryError,
   DuplicateRegistrationError,
-  EntityOperationFailedError,
-  LockingRulesViolationError,
-  InvalidEntityError,
 } from "./core/errors.js";
 export type { FailureDetails, NonDeterminismInfo } from "./core/errors.js";
 
@@ -81,16 +66,7 @@ export {
   PayloadTooLargeError,
   WaitTimeoutError,
   WorkerStateError,
-  UnknownEntityError,
 } from "./runtime/errors.js";
-export type {
-  EntityStateResponse,
-  EntityMetadata,
-  ListEntitiesOptions,
-  EntityPage,
-  CleanEntityStorageOptions,
-  CleanEntityStorageResult,
-} from "./runtime/entity-client.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES } from "./runtime/payloads.js";
 export { consoleLogger } from "./runtime/logger.js";
 export type { Logger, LogLevel } from "./runtime/logger.js";
@@ -111,6 +87,10 @@ export type { HttpClient, HttpManagement, CheckStatusPayload, HttpManagementPayl
 export { HttpError, UnauthorizedError, BadRequestError, HTTP_STATUS_BY_CODE } from "./http/errors.js";
 export type { StatusJson, FailureJson } from "./http/status-json.js";
 export { MANAGEMENT_OPENAPI } from "./http/openapi.js";
+
+// The Durable Task protocol over gRPC, for the official Durable Task SDKs (Python, JavaScript, …)
+export { createGrpcServer, serveGrpc, GrpcServer, shareStoreWithRemoteWorkers } from "./grpc/index.js";
+export type { GrpcServerOptions, ListenOptions as GrpcListenOptions } from "./grpc/index.js";
 
 // History and replay (for tools and tests of orchestration code)
 export { EventType, CompletionStatus } from "./core/history.js";

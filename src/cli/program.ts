@@ -91,7 +91,8 @@ function runCommand(program: Command, name: string, description: string, parts: 
     command
       .option("--port <port>", "the HTTP port (0 picks a free one)", "7071")
       .option("--hostname <address>", "the address to bind; 0.0.0.0 exposes the server to the network", "127.0.0.1")
-      .option("--api-key <key>", "require this key on the management API (default: PERDURE_API_KEY)");
+      .option("--api-key <key>", "require this key on the management API (default: PERDURE_API_KEY)")
+      .option("--grpc <port>", "also serve the Durable Task protocol (gRPC) on this port, for the official Durable Task SDKs");
   }
   command.action(async (modulePath: string, opts: RunOptions) => {
     process.exitCode = await runApp(modulePath, { ...opts, apiKey: opts.apiKey ?? process.env.PERDURE_API_KEY }, parts, name);

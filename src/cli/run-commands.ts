@@ -1,10 +1,12 @@
 /**
  * `perdure dev`, `serve` and `worker`: run a user's app module on a store — a worker, the HTTP
- * server (management API and the app's HTTP functions), or both — until SIGINT or SIGTERM, then
- * stop gracefully (a second signal stops at once).
+ * server (management API and the app's HTTP functions), or both, and with `--grpc` the Durable
+ * Task protocol for the official SDKs — until SIGINT or SIGTERM, then stop gracefully (a second
+ * signal stops at once).
  *
  * @module
  */
+import { serveGrpc, type GrpcServer } from "../grpc/index.js";
 import { serve, type HttpServer } from "../http/serve.js";
 import { createClient } from "../runtime/client.js";
 import { consoleLogger, type LogLevel } from "../runtime/logger.js";
@@ -21,6 +23,8 @@ export interface RunOptions {
   readonly hostname?: string | undefined;
   readonly apiKey?: string | undefined;
   readonly logLevel?: string | undefined;
+  /** Also serve the Durable Task protocol (gRPC) on this port. */
+  readonly grpc?: string | undefined;
 }
 
 export interface RunParts {
@@ -30,10 +34,21 @@ export interface RunParts {
 
 const LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error", "silent"];
 
-function parsePort(text: string | undefined): number {
+function parsePort(text: string | undefined, option = "--port"): number {
   const port = Number(text ?? "7071");
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`--port must be an integer from 0 to 65535; received '${text}'.`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw usageError(`${option} must be an integer from 0 to 65535; received '${text}'.`);
   return port;
+}
+
+/** The Durable Task protocol server: remote SDK workers run what the app does not register. */
+async function listenGrpc(app: App, store: Store, options: RunOptions, logLevel: LogLevel): Promise<GrpcServer> {
+  const port = parsePort(options.grpc, "--grpc");
+  const host = options.hostname ?? "127.0.0.1";
+  try {
+    return await serveGrpc({ store, app, port, host, logger: consoleLogger(logLevel) });
+  } catch (error) {
+    throw new CliError(ExitCode.Failed, `Cannot serve gRPC on ${host}:${port}: ${(error as Error).message}.`);
+  }
 }
 
 function parseLevel(text: string | undefined, fallback: LogLevel): LogLevel {
@@ -85,17 +100,22 @@ export async function runApp(modulePath: string, options: RunOptions, parts: Run
   const app = await loadApp(modulePath);
   const logLevel = parseLevel(options.logLevel, parts.http && parts.worker ? "info" : "warn");
   parsePort(options.port);
+  if (options.grpc !== undefined) parsePort(options.grpc, "--grpc");
   const store = await openStore(options.store, { mustExist: false });
   let worker: Worker | undefined;
   let server: HttpServer | undefined;
+  let grpc: GrpcServer | undefined;
   try {
     if (parts.worker) worker = createWorker(app, store, { logger: consoleLogger(logLevel) }).start();
     if (parts.http) server = await listen(app, store, options, logLevel);
+    if (options.grpc !== undefined) grpc = await listenGrpc(app, store, options, logLevel);
     const what = [parts.worker ? `worker ${worker!.workerId}` : "", server ? `listening on ${server.url}` : ""].filter(Boolean).join(", ");
-    console.log([`perdure ${title}: ${what}`, `  store:          ${describeStore(options.store)}`, ...describeApp(app, server)].join("\n"));
+    const grpcLine = grpc === undefined ? [] : [`  gRPC (Durable Task protocol): ${options.hostname ?? "127.0.0.1"}:${grpc.port}`];
+    console.log([`perdure ${title}: ${what}`, `  store:          ${describeStore(options.store)}`, ...describeApp(app, server), ...grpcLine].join("\n"));
     const signal = await untilSignal();
     console.error(`perdure ${title}: ${signal}, stopping (again to stop at once)…`);
   } finally {
+    await grpc?.close();
     await server?.close();
     await worker?.stop();
     await store.close();

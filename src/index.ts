@@ -6,11 +6,23 @@
 
 // Programming model
 export { createApp, App } from "./sdk/app.js";
-export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration } from "./sdk/app.js";
+export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration, RegisteredEntity } from "./sdk/app.js";
 export type { HttpFunction, HttpFunctionRequest, HttpFunctionClient, HttpMethod, RegisteredHttpFunction } from "./sdk/app.js";
 export type { ActivityHandle, OrchestrationHandle, InputOf, OutputOf, InputArgs } from "./sdk/handles.js";
 export type { OrchestrationContext, OrchestrationFunction } from "./sdk/orchestration-context.js";
 export type { ActivityContext } from "./sdk/activity-context.js";
+export { entityId } from "./sdk/entity-context.js";
+export type { EntityContext, EntityFunction, EntityClass, EntityLock, SignalEntityOptions } from "./sdk/entity-context.js";
+export type {
+  EntityHandle,
+  EntityId,
+  OperationName,
+  OperationInput,
+  OperationOutput,
+  OperationArgs,
+  ClassOperations,
+  UntypedOperations,
+} from "./sdk/handles.js";
 export type {
   RetryOptions,
   CallActivityOptions,
@@ -38,6 +50,9 @@ export {
   InvalidOrchestrationError,
   CorruptHistoryError,
   DuplicateRegistrationError,
+  EntityOperationFailedError,
+  LockingRulesViolationError,
+  InvalidEntityError,
 } from "./core/errors.js";
 export type { FailureDetails, NonDeterminismInfo } from "./core/errors.js";
 
@@ -66,7 +81,16 @@ export {
   PayloadTooLargeError,
   WaitTimeoutError,
   WorkerStateError,
+  UnknownEntityError,
 } from "./runtime/errors.js";
+export type {
+  EntityStateResponse,
+  EntityMetadata,
+  ListEntitiesOptions,
+  EntityPage,
+  CleanEntityStorageOptions,
+  CleanEntityStorageResult,
+} from "./runtime/entity-client.js";
 export { DEFAULT_MAX_PAYLOAD_BYTES } from "./runtime/payloads.js";
 export { consoleLogger } from "./runtime/logger.js";
 export type { Logger, LogLevel } from "./runtime/logger.js";

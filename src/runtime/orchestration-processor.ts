@@ -9,6 +9,8 @@
  * 3. A warm executor put in the cache by a step whose commit then failed is evicted by the
  *    caller (see `StepSession.stepped`), so the cache never runs ahead of the store.
  * 4. An action whose payload is over the limit fails the instance before anything is written.
+ * 5. Entity instances are stepped by the entity processor; an orchestration that ends in any way
+ *    releases the critical section it holds or awaits.
  *
  * @module
  */
@@ -30,6 +32,8 @@ import {
   type RuntimeStatus,
   type StepInput,
 } from "../store/store.js";
+import { isEntityInstanceId } from "../core/entity/entity-id.js";
+import { EntityProcessor, entityMessageOf, lockRelease } from "./entity-processor.js";
 import { UnknownActivityError, UnknownOrchestrationError } from "./errors.js";
 import type { ExecutorCache } from "./executor-cache.js";
 import { checkPayload } from "./payloads.js";
@@ -55,7 +59,8 @@ export class StepSession implements OrchestrationStepper {
   constructor(private readonly processor: OrchestrationProcessor) {}
 
   isWarm(instanceId: string, executionId: string): boolean {
-    return this.processor.cache.has(instanceId, executionId);
+    // Entities have no history to read.
+    return isEntityInstanceId(instanceId) || this.processor.cache.has(instanceId, executionId);
   }
 
   step(work: StepInput): OrchestrationCommit | undefined {
@@ -95,11 +100,15 @@ function isSharedWithRemoteWorkers(app: App): boolean {
 }
 
 export class OrchestrationProcessor {
+  private readonly entities: EntityProcessor;
+
   constructor(
     private readonly app: App,
     readonly cache: ExecutorCache,
     private readonly options: ProcessorOptions,
-  ) {}
+  ) {
+    this.entities = new EntityProcessor(app, options);
+  }
 
   /** A stepper for one store call. */
   session(): StepSession {
@@ -108,6 +117,7 @@ export class OrchestrationProcessor {
 
   /** The episode's commit, or undefined to leave the instance to a remote worker (see `shareStoreWithRemoteWorkers`). */
   step(work: StepInput, session: StepSession): OrchestrationCommit | undefined {
+    if (work.instance.kind === "entity") return this.entities.step(work);
     const { instance, messages, now } = work;
     const consumed = messages.map((m) => m.id);
     const current = messages.filter((m) => m.executionId === undefined || m.executionId === instance.executionId);
@@ -139,7 +149,8 @@ export class OrchestrationProcessor {
     if (tooLarge !== undefined) {
       this.cache.delete(instance.instanceId);
       const applied = result.newHistory.filter((e) => e.eventId < 0 && e.type !== "ExecutionCompleted");
-      return this.failedCommit(instance, consumed, applied, toFailureDetails(tooLarge), now);
+      const failed = this.failedCommit(instance, consumed, applied, toFailureDetails(tooLarge), now);
+      return { ...failed, messages: [...failed.messages, ...lockRelease(instance.instanceId, result.heldLockAtStart, now)] };
     }
 
     const commit = this.translate(instance, consumed, result, now, session);
@@ -221,11 +232,15 @@ export class OrchestrationProcessor {
         case "SendEvent":
           messages.push({ instanceId: action.instanceId, event: newEvent("EventRaised", now, { name: action.name, input: action.data }) });
           break;
+        case "SendEntityMessage":
+          messages.push(entityMessageOf(action, now));
+          break;
         case "CompleteOrchestration":
           completion = action;
           break;
       }
     }
+    if (completion !== undefined) messages.push(...lockRelease(instance.instanceId, result.heldLock, now));
 
     // An instance scheduled to start later stays Pending while only other messages (events) arrive.
     const stillPending = instance.status === "Pending" && result.status === "Running" && !result.newHistory.some((e) => e.type === "ExecutionStarted");
@@ -319,6 +334,11 @@ function checkAction(action: Action, check: (payload: Payload, what: string) => 
       return check(action.input, `The input of sub-orchestration '${action.name}'`);
     case "SendEvent":
       return check(action.data, `The data of event '${action.name}'`);
+    case "SendEntityMessage": {
+      const m = action.message;
+      if (m.type !== "EntityOperationCalled" && m.type !== "EntityOperationSignaled") return;
+      return check(m.input, `The input of operation '${m.operation}' on entity '${m.targetInstanceId}'`);
+    }
     case "CompleteOrchestration":
       return check(action.result, "The orchestration's output");
     case "CreateTimer":

@@ -23,17 +23,17 @@ const TERMINAL = `('Completed', 'Failed', 'Terminated', 'Canceled')`;
 /** The columns of an instance row that the store maps to an InstanceRecord, in this order. */
 export const INSTANCE_COLUMNS = `instance_id, kind, name, version, execution_id, status, input, output, custom_status,
   failure_details, created_at, last_updated_at, completed_at, scheduled_start_at, parent_instance_id,
-  parent_execution_id, parent_name, parent_task_id, lock_token, locked_until`;
+  parent_execution_id, parent_name, parent_task_id, lock_token, locked_until, last_seq`;
 
 const INSTANCE_OUT = `OUT o_instance_id text, OUT o_kind text, OUT o_name text, OUT o_version text,
   OUT o_execution_id text, OUT o_status text, OUT o_input text, OUT o_output text, OUT o_custom_status text,
   OUT o_failure_details text, OUT o_created_at bigint, OUT o_last_updated_at bigint, OUT o_completed_at bigint,
   OUT o_scheduled_start_at text, OUT o_parent_instance_id text, OUT o_parent_execution_id text, OUT o_parent_name text,
-  OUT o_parent_task_id integer, OUT o_lock_token text, OUT o_locked_until bigint`;
+  OUT o_parent_task_id integer, OUT o_lock_token text, OUT o_locked_until bigint, OUT o_last_seq integer`;
 
 const INSTANCE_INTO = `o_instance_id, o_kind, o_name, o_version, o_execution_id, o_status, o_input, o_output,
   o_custom_status, o_failure_details, o_created_at, o_last_updated_at, o_completed_at, o_scheduled_start_at,
-  o_parent_instance_id, o_parent_execution_id, o_parent_name, o_parent_task_id, o_lock_token, o_locked_until`;
+  o_parent_instance_id, o_parent_execution_id, o_parent_name, o_parent_task_id, o_lock_token, o_locked_until, o_last_seq`;
 
 /** An instance's visible messages as the elements of a JSON array: `["id", executionId, visibleAt, event]`. */
 function visibleMessages(s: string, id: string, now: string): string {
@@ -134,23 +134,34 @@ function leasing(s: string): string[] {
         LIMIT 1
         FOR NO KEY UPDATE OF i SKIP LOCKED`;
   return [
-    // The stepped path: the row lock is the lease, so no lock column is written.
+    // The stepped path: the row lock is the lease, so no lock column is written. The messages that
+    // made an instance ready may have been consumed by a transaction that committed between this
+    // statement's snapshot and the lock: then the instance is passed over and the search goes on.
     `CREATE FUNCTION ${s}.next_instance(p_now bigint, OUT o_msgs text, ${INSTANCE_OUT}) LANGUAGE plpgsql AS $$
     BEGIN
-      SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${ready};
-      IF NOT FOUND THEN RETURN; END IF;
-      o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+      FOR attempt IN 1..16 LOOP
+        SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${ready};
+        IF NOT FOUND THEN RETURN; END IF;
+        o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+        IF o_msgs IS NOT NULL THEN RETURN; END IF;
+      END LOOP;
+      o_instance_id := NULL;
     END $$`,
     `CREATE FUNCTION ${s}.lease_instance(p_now bigint, p_worker text, p_until bigint, OUT o_msgs text, ${INSTANCE_OUT})
     LANGUAGE plpgsql AS $$
     DECLARE v_id text;
     BEGIN
-      SELECT i.instance_id INTO v_id ${ready};
-      IF NOT FOUND THEN RETURN; END IF;
-      UPDATE ${s}.instances SET lock_token = gen_random_uuid()::text, locked_by = p_worker, locked_until = p_until
-      WHERE instance_id = v_id
-      RETURNING ${INSTANCE_COLUMNS} INTO ${INSTANCE_INTO};
-      o_msgs := ${visibleMessages(s, "v_id", "p_now")};
+      FOR attempt IN 1..16 LOOP
+        SELECT i.instance_id INTO v_id ${ready};
+        IF NOT FOUND THEN RETURN; END IF;
+        o_msgs := ${visibleMessages(s, "v_id", "p_now")};
+        IF o_msgs IS NOT NULL THEN
+          UPDATE ${s}.instances SET lock_token = gen_random_uuid()::text, locked_by = p_worker, locked_until = p_until
+          WHERE instance_id = v_id
+          RETURNING ${INSTANCE_COLUMNS} INTO ${INSTANCE_INTO};
+          RETURN;
+        END IF;
+      END LOOP;
     END $$`,
     // Deletes a leased task (fenced by its token). With p_step, when the instance has no live lease
     // and no other transaction holds it, locks it and returns it with its messages ('step'): the

@@ -433,7 +433,8 @@ export class PostgresStore implements Store {
     const messages = toInboxMessages(instanceId, aggregated);
     if (inline !== undefined) messages.push(inline);
     let history: HistoryEvent[] | undefined;
-    if (!stepper.isWarm(instanceId, executionId)) {
+    // With the history's length, a stepper can tell a warm copy that another worker has moved past.
+    if (!stepper.isWarm(instanceId, executionId, row.last_seq)) {
       const rows = await tx.query<{ events: string }>(sql.selectExecutionHistory(this.s), [instanceId, executionId]);
       history = JSON.parse(rows[0]!.events) as HistoryEvent[];
     }

@@ -39,6 +39,8 @@ export interface InstanceRow {
   readonly parent_task_id: number | null;
   readonly lock_token: string | null;
   readonly locked_until: Int8 | null;
+  /** The number of events in the current execution's history. */
+  readonly last_seq: number;
 }
 
 /** What the locking functions return: the instance's columns prefixed `o_`, and its visible messages. */

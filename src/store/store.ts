@@ -3,10 +3,17 @@
  * adapter (sqlite/, postgres/, …) implements it and passes the conformance suite; the runtime
  * is handed a Store and never imports an adapter.
  *
- * The model: an instance row per orchestration instance (entities later share the shape with
- * another `kind`); an inbox of messages per instance (each a history event, visible from a
- * given time — timers are messages visible at their fire time); the history of the instance's
- * current execution; and a queue of activity tasks.
+ * The model: an instance row per orchestration instance or durable entity (`kind`); an inbox of
+ * messages per instance (each a history event, visible from a given time — timers are messages
+ * visible at their fire time); the history of the instance's current execution; and a queue of
+ * activity tasks.
+ *
+ * Entities (kind "entity", ids `@<name>@<key>`) share that model: their inbox holds operation
+ * messages, a stepper processes them in batches through `stepOrchestration`/`commitOrchestration`
+ * like episodes, and the batch's result is saved as the instance's `entityState`, an opaque payload.
+ * An entity comes into being on its first message (`NewMessage.ensureInstance`); it has no
+ * history and no executions (its `executionId` is ""), and its status stays Running. Queries and
+ * purges see one kind at a time (`InstanceFilter.kind`, orchestrations by default).
  *
  * Invariants every adapter keeps (numbers refer to DESIGN.md):
  * 1. (inv. 1) A commit is atomic: history, consumed messages, outbox, tasks, children and the
@@ -20,6 +27,8 @@
  *    instance are handed out in the order they were written.
  * 5. (inv. 6) Leases expire: a crashed holder's instance and tasks are handed out again after
  *    `leaseMs`.
+ * 6. A message with `ensureInstance` creates its addressee when missing, once, in the same
+ *    transaction as the message, and never replaces an existing instance.
  *
  * Time: every adapter reads "now" from one clock (its `clock` option, real time by default),
  * and passes it to steppers, so that tests can drive timers with a controllable clock.
@@ -51,8 +60,8 @@ export function isTerminal(status: RuntimeStatus): boolean {
   return status === "Completed" || status === "Failed" || status === "Terminated" || status === "Canceled";
 }
 
-/** The kinds of instance a store holds. Entities (a later kind) share the inbox model. */
-export type InstanceKind = "orchestration";
+/** The kinds of instance a store holds: orchestrations, and durable entities (which share the inbox model). */
+export type InstanceKind = "orchestration" | "entity";
 
 /** An instance's row: what status queries read. Timestamps are ISO-8601 UTC strings. */
 export interface InstanceRecord {
@@ -72,6 +81,8 @@ export interface InstanceRecord {
   readonly completedAt?: string | undefined;
   readonly scheduledStartAt?: string | undefined;
   readonly parent?: ParentInstance | undefined;
+  /** Entities only: what the last batch saved (opaque to the store); absent for an empty entity. */
+  readonly entityState?: Payload;
 }
 
 /** A message in an instance's inbox. */
@@ -95,6 +106,12 @@ export interface NewMessage {
   readonly event: HistoryEvent;
   /** Not handed out before this time (ISO-8601); default now. */
   readonly visibleAt?: string | undefined;
+  /**
+   * Creates the addressee when it does not exist — an entity comes into being on its first
+   * operation: a row of this kind and name, status Running, executionId "", no entity state.
+   * An existing instance is left as it is.
+   */
+  readonly ensureInstance?: { readonly name: string; readonly kind: "entity" } | undefined;
 }
 
 /** What to do when `createInstance` finds the id taken. */
@@ -178,6 +195,11 @@ export interface OrchestrationCommit {
   /** Timers of this execution canceled by the episode: their pending messages are deleted. */
   readonly canceledTimerIds: readonly number[];
   /**
+   * Entities only: the state the batch saves, replacing the stored one (absent leaves the entity
+   * empty). Orchestration commits leave it absent.
+   */
+  readonly entityState?: Payload;
+  /**
    * Continue-as-new: the execution's history is deleted, the instance gets `executionId`, stays
    * Running, and `startMessages` (ExecutionStarted, then carried-over events) go to its inbox.
    */
@@ -232,6 +254,8 @@ export interface LeaseOptions {
 
 /** Filter of queries and bulk purges. All conditions must hold. */
 export interface InstanceFilter {
+  /** Which kind of instance to match (default "orchestration"): orchestrations and entities are never mixed. */
+  readonly kind?: InstanceKind | undefined;
   readonly statuses?: readonly RuntimeStatus[] | undefined;
   /** Created at or after (ISO-8601). */
   readonly createdFrom?: string | undefined;
@@ -299,8 +323,10 @@ export interface Store {
   createInstance(request: CreateInstanceRequest): Promise<void>;
 
   /**
-   * Writes messages to existing instances' inboxes, in order.
-   * @throws InstanceNotFoundError when an addressed instance does not exist (nothing is written).
+   * Writes messages to instances' inboxes, in order. A message with `ensureInstance` creates its
+   * addressee if missing (once, however many messages address it).
+   * @throws InstanceNotFoundError when an addressed instance does not exist and the message does
+   *   not ask to create it (nothing is written).
    */
   sendMessages(messages: readonly NewMessage[]): Promise<void>;
 
@@ -372,16 +398,21 @@ export interface Store {
   /** The current execution's history, in order, by pages. Empty for an unknown instance. */
   getHistory(instanceId: string, options?: HistoryPageOptions): Promise<HistoryPage>;
 
-  /** Instances matching the filter, newest first by creation time, by pages. */
+  /** Instances of one kind (`kind`, default orchestrations) matching the filter, newest first by creation time, by pages. */
   queryInstances(options: QueryOptions): Promise<InstancePage>;
 
   /**
    * Deletes a terminal instance with its history, messages and tasks. Returns 1, or 0 when absent.
-   * @throws InvalidInstanceStateError when the instance is not in a terminal status.
+   * An entity may be deleted only when it is empty: no entity state, no inbox messages, no live lease.
+   * @throws InvalidInstanceStateError when the instance is not in a terminal status (an entity: not empty).
    */
   purgeInstance(instanceId: string): Promise<number>;
 
-  /** Deletes up to `limit` terminal instances matching the filter; returns how many. Call again while it returns `limit`. */
+  /**
+   * Deletes up to `limit` instances of the filter's kind that match it and are finished —
+   * orchestrations in a terminal status, entities that are empty (as for `purgeInstance`) —
+   * and returns how many. Call again while it returns `limit`.
+   */
   purgeInstances(filter: InstanceFilter, limit?: number): Promise<number>;
 
   /**

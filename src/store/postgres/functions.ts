@@ -23,17 +23,19 @@ const TERMINAL = `('Completed', 'Failed', 'Terminated', 'Canceled')`;
 /** The columns of an instance row that the store maps to an InstanceRecord, in this order. */
 export const INSTANCE_COLUMNS = `instance_id, kind, name, version, execution_id, status, input, output, custom_status,
   failure_details, created_at, last_updated_at, completed_at, scheduled_start_at, parent_instance_id,
-  parent_execution_id, parent_name, parent_task_id, lock_token, locked_until, last_seq`;
+  parent_execution_id, parent_name, parent_task_id, lock_token, locked_until, last_seq, entity_state`;
 
 const INSTANCE_OUT = `OUT o_instance_id text, OUT o_kind text, OUT o_name text, OUT o_version text,
   OUT o_execution_id text, OUT o_status text, OUT o_input text, OUT o_output text, OUT o_custom_status text,
   OUT o_failure_details text, OUT o_created_at bigint, OUT o_last_updated_at bigint, OUT o_completed_at bigint,
   OUT o_scheduled_start_at text, OUT o_parent_instance_id text, OUT o_parent_execution_id text, OUT o_parent_name text,
-  OUT o_parent_task_id integer, OUT o_lock_token text, OUT o_locked_until bigint, OUT o_last_seq integer`;
+  OUT o_parent_task_id integer, OUT o_lock_token text, OUT o_locked_until bigint, OUT o_last_seq integer,
+  OUT o_entity_state text`;
 
 const INSTANCE_INTO = `o_instance_id, o_kind, o_name, o_version, o_execution_id, o_status, o_input, o_output,
   o_custom_status, o_failure_details, o_created_at, o_last_updated_at, o_completed_at, o_scheduled_start_at,
-  o_parent_instance_id, o_parent_execution_id, o_parent_name, o_parent_task_id, o_lock_token, o_locked_until, o_last_seq`;
+  o_parent_instance_id, o_parent_execution_id, o_parent_name, o_parent_task_id, o_lock_token, o_locked_until, o_last_seq,
+  o_entity_state`;
 
 /** An instance's visible messages as the elements of a JSON array: `["id", executionId, visibleAt, event]`. */
 function visibleMessages(s: string, id: string, now: string): string {
@@ -51,12 +53,19 @@ function helpers(s: string, channel: string): string[] {
     `CREATE FUNCTION ${s}.notify_status(p_origin text, p_id text, p_status text) RETURNS void LANGUAGE sql AS $$
       SELECT pg_notify('${channel}', json_build_object('o', p_origin, 'i', p_id, 's', p_status)::text)
     $$`,
-    // Messages: [{i: instance, e: execution|null, v: event text, a: visibleAt ms, t: timer id|null}].
-    // A message to a missing instance is dropped. Returns true when one inserted is visible now.
+    // Messages: [{i: instance, e: execution|null, v: event text, a: visibleAt ms, t: timer id|null,
+    // en: entity name|null}]. A message with an entity name first creates its addressee (an entity)
+    // when missing; a message to a missing instance is dropped. Returns true when one inserted is visible now.
     `CREATE FUNCTION ${s}.insert_messages(p_messages json, p_now bigint) RETURNS boolean LANGUAGE plpgsql AS $$
     DECLARE v_work boolean;
     BEGIN
       IF p_messages IS NULL THEN RETURN false; END IF;
+      INSERT INTO ${s}.instances (instance_id, kind, name, execution_id, status, created_at, last_updated_at)
+      SELECT DISTINCT ON (m.i) m.i, 'entity', m.en, '', 'Running', p_now, p_now
+      FROM json_to_recordset(p_messages) AS m(i text, en text)
+      WHERE m.en IS NOT NULL
+      ORDER BY m.i
+      ON CONFLICT (instance_id) DO NOTHING;
       WITH ins AS (
         INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at, timer_id)
         SELECT m.i, m.e, m.v, m.a, m.t
@@ -202,7 +211,7 @@ function commits(s: string): string[] {
     // fenced by the lease token. Returns 'ok', 'lost', or 'execution:<current execution id>'.
     `CREATE FUNCTION ${s}.apply_commit(p_id text, p_token text, p_now bigint, p_origin text, p_exec text,
       p_history text[], p_consumed bigint[], p_canceled integer[], p_status text, p_output text, p_failure text,
-      p_custom text, p_tasks json, p_messages json, p_children json, p_can json,
+      p_custom text, p_tasks json, p_messages json, p_children json, p_can json, p_entity text,
       OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean) LANGUAGE plpgsql AS $$
     DECLARE
       r record; v_seq integer; v_work boolean := false; v_status text; v_child json; v_taken text; v_tasks record;
@@ -249,6 +258,7 @@ function commits(s: string): string[] {
         v_status := p_status;
         UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
           failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
+          entity_state = p_entity,
           completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
           lock_token = NULL, locked_by = NULL, locked_until = NULL, last_seq = v_seq
         WHERE instance_id = p_id;
@@ -286,8 +296,11 @@ function management(s: string): string[] {
     LANGUAGE plpgsql AS $$
     DECLARE v_missing text;
     BEGIN
-      SELECT m.i INTO v_missing FROM ROWS FROM (json_to_recordset(p_messages) AS (i text)) WITH ORDINALITY AS m(i, ord)
-      WHERE NOT EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = m.i)
+      -- In order: a message may address an entity that an earlier one of the same call creates.
+      WITH m AS (SELECT * FROM ROWS FROM (json_to_recordset(p_messages) AS (i text, en text)) WITH ORDINALITY AS m(i, en, ord))
+      SELECT m.i INTO v_missing FROM m
+      WHERE m.en IS NULL AND NOT EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = m.i)
+        AND NOT EXISTS (SELECT 1 FROM m AS e WHERE e.i = m.i AND e.en IS NOT NULL AND e.ord < m.ord)
       ORDER BY m.ord LIMIT 1;
       IF FOUND THEN RETURN v_missing; END IF;
       IF ${s}.insert_messages(p_messages, p_now) THEN PERFORM ${s}.notify_work(p_origin); END IF;
@@ -317,13 +330,21 @@ function management(s: string): string[] {
       IF p_visible <= p_now THEN PERFORM ${s}.notify_work(p_origin); END IF;
       RETURN true;
     END $$`,
-    // Returns 'deleted', 'absent', or the status that forbids purging.
-    `CREATE FUNCTION ${s}.purge_instance(p_id text) RETURNS text LANGUAGE plpgsql AS $$
-    DECLARE v_status text;
+    // Returns 'deleted', 'absent', 'status:<status>' (an orchestration not finished) or 'entity:<status>'
+    // (an entity that is not empty: see emptyEntity in sql.ts).
+    `CREATE FUNCTION ${s}.purge_instance(p_id text, p_now bigint) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE r record;
     BEGIN
-      SELECT status INTO v_status FROM ${s}.instances WHERE instance_id = p_id FOR UPDATE;
+      SELECT kind, status, entity_state, locked_until INTO r FROM ${s}.instances WHERE instance_id = p_id FOR UPDATE;
       IF NOT FOUND THEN RETURN 'absent'; END IF;
-      IF v_status NOT IN ${TERMINAL} THEN RETURN v_status; END IF;
+      IF r.kind = 'entity' THEN
+        IF r.entity_state IS NOT NULL OR r.locked_until > p_now
+          OR EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = p_id) THEN
+          RETURN 'entity:' || r.status;
+        END IF;
+      ELSIF r.status NOT IN ${TERMINAL} THEN
+        RETURN 'status:' || r.status;
+      END IF;
       PERFORM ${s}.delete_instance(p_id);
       RETURN 'deleted';
     END $$`,

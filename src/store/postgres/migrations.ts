@@ -50,7 +50,9 @@ function tablesV1(s: string): string[] {
       locked_by text,
       locked_until bigint,
       -- The sequence number of the last history event, so appending needs no MAX(seq).
-      last_seq integer NOT NULL DEFAULT 0
+      last_seq integer NOT NULL DEFAULT 0,
+      -- Entities only: what the last batch saved.
+      entity_state text
     )`,
     // Queries page newest first; bulk purges filter by status.
     `CREATE INDEX instances_by_created ON ${s}.instances (created_at, instance_id)`,
@@ -101,7 +103,7 @@ function tablesV1(s: string): string[] {
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   {
     version: 1,
-    description: "instances, their inboxes, histories and activity tasks, and the functions that apply each operation",
+    description: "instances and entities, their inboxes, histories and activity tasks, and the functions that apply each operation",
     statements: (s: string, channel: string) => [...tablesV1(s), ...functionsV1(s, channel)],
   },
 ]);

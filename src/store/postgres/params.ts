@@ -25,6 +25,8 @@ export interface MessageParam {
   readonly v: string;
   readonly a: number;
   readonly t: number | null;
+  /** The entity to create when the addressee is missing. */
+  readonly en: string | null;
 }
 
 /** A task as `insert_tasks` takes it. */
@@ -48,6 +50,7 @@ export function messageParam(message: NewMessage, now: number): MessageParam {
     v: JSON.stringify(event),
     a: visibleMs,
     t: event.type === "TimerFired" ? event.timerId : null,
+    en: message.ensureInstance?.name ?? null,
   };
 }
 
@@ -104,7 +107,7 @@ export function consumedIds(ids: readonly string[]): string[] {
   return ids.filter((id) => id !== INLINE_MESSAGE_ID).map(rowId).filter((id) => id !== undefined);
 }
 
-/** Parameters `$5…$16` of `apply_commit` (after id, token, now, origin), checked. */
+/** Parameters `$5…$17` of `apply_commit` (after id, token, now, origin), checked. */
 export function commitParams(instanceId: string, commit: OrchestrationCommit, now: number, before: readonly MessageParam[] = []): unknown[] {
   for (const child of commit.children) {
     if (child.parent === undefined) {
@@ -132,5 +135,6 @@ export function commitParams(instanceId: string, commit: OrchestrationCommit, no
     next === undefined
       ? null
       : JSON.stringify({ e: next.executionId, i: next.input ?? null, m: next.startMessages.map((e: HistoryEvent) => JSON.stringify(e)) }),
+    commit.entityState ?? null,
   ];
 }

@@ -342,12 +342,16 @@ export class PostgresStore implements Store {
 
   async purgeInstance(instanceId: string): Promise<number> {
     return this.write((tx) =>
-      tx.tail(sql.purgeInstance(this.s), [instanceId], (rows: Array<{ result: string }>) => {
+      tx.tail(sql.purgeInstance(this.s), [instanceId, tx.now], (rows: Array<{ result: string }>) => {
         const result = rows[0]!.result;
         if (result === "absent") return 0;
         if (result === "deleted") return 1;
-        const expected = "a terminal status (Completed, Failed, Terminated or Canceled)";
-        throw new InvalidInstanceStateError(instanceId, result as RuntimeStatus, "purge", expected);
+        const [reason, status] = result.split(":") as [string, RuntimeStatus];
+        const expected =
+          reason === "entity"
+            ? "an empty entity (no state, no queued operations)"
+            : "a terminal status (Completed, Failed, Terminated or Canceled)";
+        throw new InvalidInstanceStateError(instanceId, status, "purge", expected);
       }),
     );
   }
@@ -356,10 +360,10 @@ export class PostgresStore implements Store {
     if (!Number.isInteger(limit) || limit < 1) {
       throw new InvalidArgumentError(`limit must be an integer of at least 1; received ${String(limit)}.`);
     }
-    const { shape, params } = filterOf(filter);
-    const text = sql.purgeInstances(this.s, shape);
+    const { shape, params, kind } = filterOf(filter);
+    const text = sql.purgeInstances(this.s, shape, kind);
     return this.write((tx) =>
-      tx.tail(text, [...params, limit, TERMINAL_STATUSES], (rows: Array<{ purged: number }>) => rows[0]?.purged ?? 0),
+      tx.tail(text, [...params, limit, kind === "entity" ? tx.now : TERMINAL_STATUSES], (rows: Array<{ purged: number }>) => rows[0]?.purged ?? 0),
     );
   }
 
@@ -545,9 +549,14 @@ function validateDuration(ms: number, name: string, min: number): void {
 }
 
 /** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */
-function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: unknown[] } {
+function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: unknown[]; kind: "orchestration" | "entity" } {
   const statuses = filter.statuses !== undefined && filter.statuses.length > 0 ? filter.statuses : undefined;
+  const kind = filter.kind ?? "orchestration";
+  if (kind !== "orchestration" && kind !== "entity") {
+    throw new InvalidArgumentError(`kind must be "orchestration" or "entity"; received ${JSON.stringify(kind)}.`);
+  }
   const values: Record<(typeof sql.FILTER_PARAMS)[number], unknown> = {
+    kind,
     statuses,
     createdFrom: filter.createdFrom === undefined ? undefined : parseTime(filter.createdFrom, "createdFrom", "up"),
     createdTo: filter.createdTo === undefined ? undefined : parseTime(filter.createdTo, "createdTo", "down"),
@@ -557,5 +566,5 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: unk
   };
   const shape = Object.fromEntries(sql.FILTER_PARAMS.map((k) => [k, values[k] !== undefined])) as unknown as sql.FilterShape;
   const params = sql.FILTER_PARAMS.filter((k) => values[k] !== undefined).map((k) => values[k]);
-  return { shape, params };
+  return { shape, params, kind };
 }

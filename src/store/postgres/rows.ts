@@ -41,6 +41,7 @@ export interface InstanceRow {
   readonly locked_until: Int8 | null;
   /** The number of events in the current execution's history. */
   readonly last_seq: number;
+  readonly entity_state: string | null;
 }
 
 /** What the locking functions return: the instance's columns prefixed `o_`, and its visible messages. */
@@ -88,6 +89,7 @@ export function toInstanceRecord(row: InstanceRow): InstanceRecord {
   if (row.completed_at !== null) record.completedAt = iso(Number(row.completed_at));
   if (row.scheduled_start_at !== null) record.scheduledStartAt = row.scheduled_start_at;
   if (row.parent_instance_id !== null) record.parent = toParent(row, row.parent_instance_id);
+  if (row.entity_state !== null) record.entityState = row.entity_state;
   return record;
 }
 

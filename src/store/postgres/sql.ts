@@ -32,7 +32,7 @@ export const nextInstance = (s: string) => `SELECT * FROM ${s}.next_instance($1)
 export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, $5, $6)`;
 
 export const applyCommit = (s: string) => `SELECT * FROM ${s}.apply_commit($1, $2, $3, $4, $5, $6::text[],
-  $7::bigint[], $8::integer[], $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json)`;
+  $7::bigint[], $8::integer[], $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json, $17)`;
 
 export const abandonInstance = (s: string) => `SELECT ${s}.abandon_instance($1, $2, $3, $4, $5) AS result`;
 
@@ -43,7 +43,7 @@ RETURNING 1 AS renewed`;
 
 export const rewind = (s: string) => `SELECT ${s}.rewind($1, $2, $3::text[], $4::json, $5::json, $6, $7) AS result`;
 
-export const purgeInstance = (s: string) => `SELECT ${s}.purge_instance($1) AS result`;
+export const purgeInstance = (s: string) => `SELECT ${s}.purge_instance($1, $2) AS result`;
 
 export const selectInstance = (s: string) => `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances WHERE instance_id = $1`;
 
@@ -105,6 +105,7 @@ export const selectNextWakeUp = (s: string) => `SELECT LEAST(
 
 /** Which conditions of an instance filter are present; the statement text depends only on this. */
 export interface FilterShape {
+  readonly kind: true;
   readonly statuses: boolean;
   readonly createdFrom: boolean;
   readonly createdTo: boolean;
@@ -113,8 +114,11 @@ export interface FilterShape {
   readonly parentInstanceId: boolean;
 }
 
-/** Filter parameters in the order their conditions are written; only those present in the shape are sent. */
-export const FILTER_PARAMS = ["statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "parentInstanceId"] as const;
+/**
+ * Filter parameters in the order their conditions are written; only those present in the shape
+ * are sent, but the kind always is: orchestrations and entities are never mixed.
+ */
+export const FILTER_PARAMS = ["kind", "statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "parentInstanceId"] as const;
 
 /**
  * The `WHERE` conditions of an instance filter, numbering the parameters of the present
@@ -122,8 +126,8 @@ export const FILTER_PARAMS = ["statuses", "createdFrom", "createdTo", "instanceI
  * (indexable, "C" collation) plus an exact check. Returns the conditions and the next free number.
  */
 export function instanceFilterConditions(shape: FilterShape): { conditions: string[]; next: number } {
-  const conditions: string[] = [];
-  let n = 0;
+  const conditions: string[] = ["kind = $1::text"];
+  let n = 1;
   if (shape.statuses) conditions.push(`status = ANY ($${++n}::text[])`);
   if (shape.createdFrom) conditions.push(`created_at >= $${++n}::bigint`);
   if (shape.createdTo) conditions.push(`created_at <= $${++n}::bigint`);
@@ -152,10 +156,23 @@ ORDER BY created_at DESC, instance_id DESC
 LIMIT $${next}`;
 }
 
-/** Deletes terminal instances matching the filter: its parameters, then the limit, then the terminal statuses. */
-export function purgeInstances(s: string, shape: FilterShape): string {
+/**
+ * An entity that may be deleted: it saved no state and has no messages and no live lease, so that
+ * no operation on its way is lost with it. `now` is the parameter holding the time.
+ */
+export function emptyEntity(s: string, now: string): string {
+  return `entity_state IS NULL AND (locked_until IS NULL OR locked_until <= ${now})
+    AND NOT EXISTS (SELECT 1 FROM ${s}.messages m WHERE m.instance_id = instances.instance_id)`;
+}
+
+/**
+ * Deletes finished instances of the filter's kind that match it — orchestrations in a terminal
+ * status, empty entities: the filter's parameters, then the limit, then the terminal statuses
+ * (orchestrations) or now (entities).
+ */
+export function purgeInstances(s: string, shape: FilterShape, kind: "orchestration" | "entity"): string {
   const { conditions, next } = instanceFilterConditions(shape);
-  conditions.push(`status = ANY ($${next + 1}::text[])`);
+  conditions.push(kind === "entity" ? emptyEntity(s, `$${next + 1}::bigint`) : `status = ANY ($${next + 1}::text[])`);
   return `WITH victims AS (
   SELECT instance_id FROM ${s}.instances WHERE ${conditions.join(" AND ")}
   ORDER BY created_at, instance_id

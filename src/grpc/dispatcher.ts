@@ -79,6 +79,8 @@ interface Held {
 const MAX_HELD = 10_000;
 /** How long an abandoned item waits before it is offered again. */
 const ABANDON_DELAY_MS = 1000;
+/** How long an entity's messages wait when no worker of ours is declared to run entities. */
+const ENTITY_RETRY_MS = 5000;
 /** Activity tasks leased per store call. */
 const ACTIVITY_BATCH = 100;
 
@@ -267,7 +269,7 @@ export class Dispatcher {
     const current = item.messages.filter((m) => m.executionId === undefined || m.executionId === instance.executionId);
     const newEvents: HistoryEvent[] = [newEvent("OrchestratorStarted", now, {}), ...current.map((m) => m.event)];
     const started = [...past, ...newEvents].find((e): e is ExecutionStartedEvent => e.type === "ExecutionStarted");
-    held.episode = { item, newEvents, started, now };
+    held.episode = { item, pastEvents: past, newEvents, started, now };
     return {
       instanceId: instance.instanceId,
       executionId: toWireString(instance.executionId),
@@ -316,8 +318,11 @@ export class Dispatcher {
       if (item === undefined) {
         handBacks = 0;
         await this.#idle(this.#orchestrationWake);
+      } else if (item.instance.kind !== "orchestration" && this.#o.app === undefined) {
+        // Entities run only in workers of ours; with none declared here, look again later, not in a loop.
+        await this.#abandon(item, ENTITY_RETRY_MS);
       } else if (item.instance.kind !== "orchestration" || this.#isLocal("orchestration", item.instance.name)) {
-        // Entities are not served over the protocol yet: they stay with the worker of ours.
+        // Entities are not served to remote workers: they stay with the worker of ours.
         await this.#abandon(item);
         await this.#pause(Math.min(250, 5 * 2 ** handBacks++));
       } else {
@@ -364,7 +369,10 @@ export class Dispatcher {
     if (isTerminal(instance.status) || current.length === 0) return void (await this.#commit(item, dropCommit(item)));
     const now = this.#now();
     const newEvents = [newEvent("OrchestratorStarted", now, {}), ...current.map((m) => m.event)];
-    if (newEvents.some((e) => e.type === "ExecutionTerminated")) return void (await this.#commit(item, terminationCommit(item, newEvents, now)));
+    if (newEvents.some((e) => e.type === "ExecutionTerminated")) {
+      const past = await this.#history(instance.instanceId);
+      return void (await this.#commit(item, terminationCommit(item, past, newEvents, now)));
+    }
     if (instance.status === "Pending" && !newEvents.some((e) => e.type === "ExecutionStarted")) {
       return void (await this.#commit(item, earlyEventsCommit(item, newEvents)));
     }
@@ -393,9 +401,9 @@ export class Dispatcher {
     await this.#abandon(held.item);
   }
 
-  async #abandon(item: OrchestrationWorkItem | ActivityWorkItem): Promise<void> {
+  async #abandon(item: OrchestrationWorkItem | ActivityWorkItem, delayMs = 0): Promise<void> {
     try {
-      if ("messages" in item) await this.#o.store.abandonOrchestration(item);
+      if ("messages" in item) await this.#o.store.abandonOrchestration(item, delayMs);
       else await this.#o.store.abandonActivity(item);
     } catch (error) {
       if (!(error instanceof LeaseLostError)) this.#o.logger.warn("Could not hand a work item back to the store.", error);

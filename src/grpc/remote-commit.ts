@@ -19,14 +19,19 @@
  *    is applied here (it needs no orchestration code, and must work when no worker is connected),
  *    and events that reach an instance whose scheduled start is still ahead are kept in its
  *    history until it starts.
+ * 6. Entity messages (calls, signals, lock requests and releases) go to Perdure's entities as
+ *    our own orchestrations' do; an execution that ends holding or awaiting a critical section
+ *    releases it, as ours does (`lockRelease`).
  *
  * @module
  */
-import type { CompleteOrchestrationAction } from "../core/actions.js";
+import type { CompleteOrchestrationAction, EntityMessage } from "../core/actions.js";
 import type { FailureDetails } from "../core/errors.js";
 import { instanceIdProblem } from "../core/ids.js";
 import { newActionEvent, newEvent, type EventFields, type EventType, type ExecutionStartedEvent, type HistoryEvent } from "../core/history.js";
 import type { Payload } from "../core/serde.js";
+import type { HeldLock } from "../core/replay/execution-result.js";
+import { entityMessageOf, lockRelease } from "../runtime/entity-processor.js";
 import { parentNotification } from "../runtime/orchestration-processor.js";
 import type {
   CreateInstanceRequest,
@@ -42,6 +47,7 @@ import {
   fromWireFailure,
   fromWireString,
   fromWireTimestamp,
+  toWireTimestamp,
   type WireExtended,
 } from "./codec.js";
 import { ProtocolError, UnsupportedError } from "./errors.js";
@@ -50,6 +56,8 @@ import type { WireAction, WireOrchestratorResponse, WireString } from "./wire.js
 /** One dispatched orchestration work item: what the worker was sent. */
 export interface DispatchedEpisode {
   readonly item: OrchestrationWorkItem;
+  /** The execution's history before this episode, as sent in `pastEvents`. */
+  readonly pastEvents: readonly HistoryEvent[];
   /** The events sent as `newEvents` (OrchestratorStarted, then the inbox messages of the execution). */
   readonly newEvents: readonly HistoryEvent[];
   /** The execution's ExecutionStarted, from its history or from `newEvents`. */
@@ -136,8 +144,13 @@ export function commitFromResponse(
       case "completeOrchestration":
         completion = action.completeOrchestration!;
         break;
-      case "sendEntityMessage":
-        throw new UnsupportedError("This server does not serve durable entities over the Durable Task protocol yet; an orchestration sent an entity message.");
+      case "sendEntityMessage": {
+        const event = entityEvent(action, id, now, self);
+        history.push(event);
+        const { type, eventId: _id, timestamp: _at, wire: _wire, ...fields } = event as WireExtended<HistoryEvent>;
+        messages.push(entityMessageOf({ type: "SendEntityMessage", id, message: { type, ...fields } as EntityMessage }, now));
+        break;
+      }
       case "rewindOrchestration":
         throw new UnsupportedError("This server rewinds instances itself; a rewindOrchestration action is not expected.");
       default:
@@ -172,6 +185,7 @@ function completeCommit(
   const result = fromWireString(action.result);
   const failureDetails: FailureDetails | undefined = action.failureDetails == null ? undefined : fromWireFailure(action.failureDetails);
   const history = [...base.history, newEvent("ExecutionCompleted", now, { status, result, failureDetails })];
+  const release = lockRelease(instance.instanceId, heldLock([...episode.pastEvents, ...base.history]), now);
   if (status === "ContinuedAsNew") {
     const executionId = options.newExecutionId();
     const parentExtras = started?.wire?.parentInstance;
@@ -193,6 +207,7 @@ function completeCommit(
       history,
       status: "Running",
       output: undefined,
+      messages: [...base.messages, ...release],
       continueAsNew: { executionId, input: result, startMessages: [start, ...carried] },
     };
   }
@@ -203,8 +218,31 @@ function completeCommit(
     status,
     output: result,
     failureDetails,
-    messages: [...base.messages, ...parentNotification(instance, completion, now)],
+    messages: [...base.messages, ...release, ...parentNotification(instance, completion, now)],
   };
+}
+
+/** The protocol's entity message as our event, echoed under the action's id. */
+function entityEvent(action: WireAction, id: number, now: string, self: { instanceId: string; executionId: string }): HistoryEvent {
+  const message = (action.sendEntityMessage ?? {}) as Record<string, unknown>;
+  const kind = ["entityOperationSignaled", "entityOperationCalled", "entityLockRequested", "entityUnlockSent"].find((k) => message[k] != null);
+  if (kind === undefined) throw new ProtocolError(`Action ${id} sends an entity message of no kind this server knows.`);
+  const event = fromWireEvent({ eventId: id, timestamp: toWireTimestamp(now), [kind]: message[kind] });
+  // A result or a grant must reach this execution, not a later one.
+  if (event.type === "EntityOperationCalled" || event.type === "EntityLockRequested") {
+    return { ...event, parentInstanceId: event.parentInstanceId || self.instanceId, parentExecutionId: event.parentExecutionId ?? self.executionId };
+  }
+  return event;
+}
+
+/** The critical section the execution holds or awaits at the end of `history`: requested, and not released. */
+export function heldLock(history: readonly HistoryEvent[]): HeldLock | undefined {
+  let held: HeldLock | undefined;
+  for (const event of history) {
+    if (event.type === "EntityLockRequested") held = { criticalSectionId: event.criticalSectionId, lockSet: event.lockSet };
+    else if (event.type === "EntityUnlockSent" && event.criticalSectionId === held?.criticalSectionId) held = undefined;
+  }
+  return held;
 }
 
 interface Outbox {
@@ -274,7 +312,12 @@ export function dropCommit(item: OrchestrationWorkItem): OrchestrationCommit {
  * Ends the instance as Terminated: the events up to the ExecutionTerminated are recorded, then
  * ExecutionCompleted with the reason as output; the parent is told.
  */
-export function terminationCommit(item: OrchestrationWorkItem, newEvents: readonly HistoryEvent[], now: string): OrchestrationCommit {
+export function terminationCommit(
+  item: OrchestrationWorkItem,
+  pastEvents: readonly HistoryEvent[],
+  newEvents: readonly HistoryEvent[],
+  now: string,
+): OrchestrationCommit {
   const at = newEvents.findIndex((e) => e.type === "ExecutionTerminated");
   const terminated = newEvents[at] as EventFields<"ExecutionTerminated">;
   const reason: Payload = terminated.reason;
@@ -284,7 +327,7 @@ export function terminationCommit(item: OrchestrationWorkItem, newEvents: readon
     history: [...newEvents.slice(0, at + 1), newEvent("ExecutionCompleted", now, { status: "Terminated", result: reason })],
     status: "Terminated",
     output: reason,
-    messages: parentNotification(item.instance, completion, now),
+    messages: [...lockRelease(item.instance.instanceId, heldLock(pastEvents), now), ...parentNotification(item.instance, completion, now)],
   };
 }
 
@@ -302,7 +345,7 @@ export function failureCommit(episode: DispatchedEpisode, failureDetails: Failur
     history: [...episode.newEvents, newEvent("ExecutionCompleted", now, { status: "Failed", failureDetails })],
     status: "Failed",
     failureDetails,
-    messages: parentNotification(item.instance, completion, now),
+    messages: [...lockRelease(item.instance.instanceId, heldLock(episode.pastEvents), now), ...parentNotification(item.instance, completion, now)],
   };
 }
 

@@ -5,7 +5,8 @@
  *
  * Invariants kept here:
  * 1. Every RPC either answers or ends with a gRPC status from the one table in errors.ts; the
- *    RPCs this server does not serve answer UNIMPLEMENTED with a message that says so.
+ *    RPCs this server does not serve (entity work items for remote workers, task hubs, forced
+ *    termination) answer UNIMPLEMENTED with a message that says so.
  * 2. Long-lived calls (GetWorkItems, the waits) end when their caller goes away, and all of them
  *    end when the server closes; closing hands every held work item back to the store.
  * 3. With `app`, the names it registers are left to the worker of ours that shares the store, and
@@ -30,6 +31,7 @@ import { shareStoreWithRemoteWorkers } from "../runtime/orchestration-processor.
 import type { App } from "../sdk/app.js";
 import { isTerminal, type InstanceRecord, type Store } from "../store/store.js";
 import { Dispatcher } from "./dispatcher.js";
+import { EntityManagement } from "./entities.js";
 import { UnsupportedError, toServiceError } from "./errors.js";
 import { waitForInstance } from "./long-poll.js";
 import { Management } from "./management.js";
@@ -65,7 +67,8 @@ export interface ListenOptions {
   readonly host?: string | undefined;
 }
 
-const ENTITIES_UNSUPPORTED = "This server does not serve durable entities over the Durable Task protocol yet.";
+const ENTITY_WORKERS_UNSUPPORTED =
+  "Entities run in Perdure's own workers (registered with app.entity); entity work items are not served to remote workers.";
 
 /** A Durable Task protocol server on a store. Create with `createGrpcServer` or `serveGrpc`. */
 export class GrpcServer {
@@ -78,6 +81,7 @@ export class GrpcServer {
   readonly #streams = new WorkerStreams();
   readonly #dispatcher: Dispatcher;
   readonly #management: Management;
+  readonly #entities: EntityManagement;
   readonly #waits = new Set<AbortController>();
   #port: number | undefined;
   #closing = false;
@@ -99,6 +103,7 @@ export class GrpcServer {
       logger: this.#logger,
     });
     this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher);
+    this.#entities = new EntityManagement(this.#store);
     const maxBytes = positive("maxMessageBytes", options.maxMessageBytes ?? 64 * 1024 * 1024);
     this.server = new Server({ "grpc.max_receive_message_length": maxBytes, "grpc.max_send_message_length": -1 });
     this.server.addService(sidecarService(), this.#handlers());
@@ -144,6 +149,7 @@ export class GrpcServer {
 
   #handlers(): UntypedServiceImplementation {
     const m = this.#management;
+    const e = this.#entities;
     const d = this.#dispatcher;
     const ok = async (): Promise<object> => ({});
     const unsupported = (message: string) => async (): Promise<object> => {
@@ -170,12 +176,12 @@ export class GrpcServer {
       CompleteActivityTask: this.#unary("CompleteActivityTask", async (r) => (await d.completeActivity(r), {})),
       AbandonTaskOrchestratorWorkItem: this.#unary("AbandonTaskOrchestratorWorkItem", async (r) => (d.abandon(r.completionToken as string, "orchestration"), {})),
       AbandonTaskActivityWorkItem: this.#unary("AbandonTaskActivityWorkItem", async (r) => (d.abandon(r.completionToken as string, "activity"), {})),
-      CompleteEntityTask: this.#unary("CompleteEntityTask", unsupported(ENTITIES_UNSUPPORTED)),
-      AbandonTaskEntityWorkItem: this.#unary("AbandonTaskEntityWorkItem", unsupported(ENTITIES_UNSUPPORTED)),
-      SignalEntity: this.#unary("SignalEntity", unsupported(ENTITIES_UNSUPPORTED)),
-      GetEntity: this.#unary("GetEntity", unsupported(ENTITIES_UNSUPPORTED)),
-      QueryEntities: this.#unary("QueryEntities", unsupported(ENTITIES_UNSUPPORTED)),
-      CleanEntityStorage: this.#unary("CleanEntityStorage", unsupported(ENTITIES_UNSUPPORTED)),
+      SignalEntity: this.#unary("SignalEntity", (r) => e.signal(r)),
+      GetEntity: this.#unary("GetEntity", (r) => e.get(r)),
+      QueryEntities: this.#unary("QueryEntities", (r) => e.query(r)),
+      CleanEntityStorage: this.#unary("CleanEntityStorage", (r) => e.clean(r)),
+      CompleteEntityTask: this.#unary("CompleteEntityTask", unsupported(ENTITY_WORKERS_UNSUPPORTED)),
+      AbandonTaskEntityWorkItem: this.#unary("AbandonTaskEntityWorkItem", unsupported(ENTITY_WORKERS_UNSUPPORTED)),
       CreateTaskHub: this.#unary("CreateTaskHub", unsupported("Task hubs are not managed over the protocol: a Perdure store is one task hub.")),
       DeleteTaskHub: this.#unary("DeleteTaskHub", unsupported("Task hubs are not managed over the protocol: a Perdure store is one task hub.")),
       SkipGracefulOrchestrationTerminations: this.#unary(

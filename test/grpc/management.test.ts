@@ -5,7 +5,6 @@
  */
 import { status } from "@grpc/grpc-js";
 import {
-  EntityInstanceId,
   OrchestrationStatus,
   PurgeInstanceCriteria,
   terminateOptions,
@@ -164,9 +163,6 @@ describe("managing JavaScript SDK instances on Perdure", () => {
     await expect(h.client.rewindInstance("missing", "why")).rejects.toSatisfy((e) => codeOf(e) === status.NOT_FOUND);
     await expect(h.client.restartOrchestration(id)).rejects.toSatisfy((e) => codeOf(e) === status.FAILED_PRECONDITION);
     await expect(h.client.scheduleNewOrchestration(waiter, 1, "bad/id")).rejects.toSatisfy((e) => codeOf(e) === status.INVALID_ARGUMENT);
-    await expect(h.client.signalEntity(new EntityInstanceId("counter", "a"), "add", 1)).rejects.toSatisfy(
-      (e) => codeOf(e) === status.UNIMPLEMENTED && /entities/.test(String(e)),
-    );
     expect(await h.client.getOrchestrationState("missing")).toBeUndefined();
   });
 

@@ -130,6 +130,23 @@ describe("the work-item stream", () => {
   });
 });
 
+describe("what the server does not serve", () => {
+  it("answers UNIMPLEMENTED, saying why", { timeout: 60_000 }, async () => {
+    harness = await startHarness(() => undefined, { startWorker: false });
+    const raw = rawClient(harness.address);
+    for (const [method, why] of [
+      ["CompleteEntityTask", /entity work items/],
+      ["AbandonTaskEntityWorkItem", /entity work items/],
+      ["CreateTaskHub", /task hub/],
+      ["DeleteTaskHub", /task hub/],
+      ["SkipGracefulOrchestrationTerminations", /TerminateInstance/],
+    ] as const) {
+      await expect(call(raw, method, {})).rejects.toMatchObject({ code: status.UNIMPLEMENTED, details: expect.stringMatching(why) });
+    }
+    await expect(call(raw, "Hello", {})).resolves.toEqual({});
+  });
+});
+
 describe("waiting for an instance", () => {
   it("ends a wait at its deadline, or when its caller cancels, and lets go of the store", { timeout: 60_000 }, async () => {
     harness = await startHarness(() => undefined, { startWorker: false });

@@ -106,18 +106,20 @@ export async function runApp(modulePath: string, options: RunOptions, parts: Run
   let server: HttpServer | undefined;
   let grpc: GrpcServer | undefined;
   try {
+    // Before the worker: from its first step on, it must leave the names it does not register to remote workers.
+    if (options.grpc !== undefined) grpc = await listenGrpc(app, store, options, logLevel);
     if (parts.worker) worker = createWorker(app, store, { logger: consoleLogger(logLevel) }).start();
     if (parts.http) server = await listen(app, store, options, logLevel);
-    if (options.grpc !== undefined) grpc = await listenGrpc(app, store, options, logLevel);
     const what = [parts.worker ? `worker ${worker!.workerId}` : "", server ? `listening on ${server.url}` : ""].filter(Boolean).join(", ");
     const grpcLine = grpc === undefined ? [] : [`  gRPC (Durable Task protocol): ${options.hostname ?? "127.0.0.1"}:${grpc.port}`];
     console.log([`perdure ${title}: ${what}`, `  store:          ${describeStore(options.store)}`, ...describeApp(app, server), ...grpcLine].join("\n"));
     const signal = await untilSignal();
     console.error(`perdure ${title}: ${signal}, stopping (again to stop at once)…`);
   } finally {
-    await grpc?.close();
     await server?.close();
     await worker?.stop();
+    // After the worker: until it stops, it must go on leaving remote workers' names alone.
+    await grpc?.close();
     await store.close();
   }
   return ExitCode.Ok;

@@ -127,7 +127,11 @@ export class GrpcServer {
     return this.#port;
   }
 
-  /** Ends every call, hands held work back to the store and stops listening. The store stays open. */
+  /**
+   * Ends every call, hands held work back to the store and stops listening. The store stays open.
+   * With `app`, stop that app's workers first: once the server is closed they fail the names they
+   * do not register again, as they do when no remote worker shares the store.
+   */
   async close(): Promise<void> {
     if (this.#closing) return;
     this.#closing = true;

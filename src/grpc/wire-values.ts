@@ -1,7 +1,7 @@
 /**
  * The protocol's value types in Perdure's terms: Timestamps as ISO strings exact to the
  * nanosecond, StringValues as payloads (absent stays absent, "" stays ""), TaskFailureDetails as
- * failure details, and the field helpers the event codecs share.
+ * failure details, and the field readers the event codecs share.
  *
  * @module
  */

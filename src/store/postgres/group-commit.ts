@@ -70,6 +70,12 @@ export class PgTx {
 /** A write: its statements, sent through `tx`. */
 export type WriteBody<T> = (tx: PgTx) => Promise<T | Tail<T>>;
 
+/**
+ * Writes that step an instance (and hold its row lock while a stepper runs) go in one lane, all
+ * other writes in the other: a start or a lease never waits behind a long batch of episodes.
+ */
+export type Lane = "step" | "write";
+
 interface Op {
   readonly body: WriteBody<unknown>;
   /** The instance the write would step, if any. */
@@ -111,8 +117,8 @@ export function run<R>(client: pg.ClientBase | pg.Pool, text: string, values?: r
 }
 
 export class GroupCommit {
-  private readonly queue: Op[] = [];
-  private inFlight = 0;
+  private readonly queues: Record<Lane, Op[]> = { step: [], write: [] };
+  private readonly inFlight: Record<Lane, number> = { step: 0, write: 0 };
   private scheduled = false;
   private readonly idle = new Set<() => void>();
 
@@ -126,9 +132,9 @@ export class GroupCommit {
    * `steps` names the instance the write would step, so that writes of one transaction that
    * would step the same instance share one episode (see PgTx.stepLater).
    */
-  write<T>(body: WriteBody<T>, steps?: string): Promise<T> {
+  write<T>(body: WriteBody<T>, lane: Lane, steps?: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ body, steps, resolve: resolve as (value: unknown) => void, reject });
+      this.queues[lane].push({ body, steps, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {
@@ -141,19 +147,28 @@ export class GroupCommit {
 
   /** Resolves when every queued write has settled. */
   async drain(): Promise<void> {
-    while (this.queue.length > 0 || this.inFlight > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+    while (!this.isIdle()) await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.queues.step.length + this.queues.write.length + this.inFlight.step + this.inFlight.write === 0;
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && this.inFlight < this.options.maxInFlight) {
-      const batch = this.queue.splice(0, this.options.maxBatch);
-      this.inFlight++;
-      void this.runBatch(batch).finally(() => {
-        this.inFlight--;
-        if (this.queue.length > 0) this.pump();
-        else if (this.inFlight === 0) for (const done of this.idle) done();
-        if (this.queue.length === 0 && this.inFlight === 0) this.idle.clear();
-      });
+    for (const lane of ["write", "step"] as const) {
+      const queue = this.queues[lane];
+      while (queue.length > 0 && this.inFlight[lane] < this.options.maxInFlight) {
+        const batch = queue.splice(0, this.options.maxBatch);
+        this.inFlight[lane]++;
+        void this.runBatch(batch).finally(() => {
+          this.inFlight[lane]--;
+          this.pump();
+          if (this.isIdle()) {
+            for (const done of this.idle) done();
+            this.idle.clear();
+          }
+        });
+      }
     }
   }
 

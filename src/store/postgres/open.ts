@@ -23,9 +23,9 @@ export interface OpenSettings {
 /** Writes that share one transaction at most (each is a savepoint; see group-commit.ts). */
 const MAX_BATCH = 64;
 /**
- * Write transactions in flight at once per store. One measured best (W2, W3): writes queue up
- * behind the transaction in flight and share the next commit, and writes of one process never
- * contend for the same instance row lock. Reads use the rest of the pool.
+ * Write transactions in flight at once per lane (stepping, other writes). One measured best (W2,
+ * W3): writes queue up behind the transaction in flight and share the next commit, and episodes of
+ * one process never contend for the same instance row lock. Reads use the rest of the pool.
  */
 const MAX_IN_FLIGHT = 1;
 

@@ -52,7 +52,7 @@ import {
   type Store,
   type StoreEvent,
 } from "../store.js";
-import { GroupCommit, PgTx, Tail, run } from "./group-commit.js";
+import { GroupCommit, PgTx, Tail, run, type Lane } from "./group-commit.js";
 import type { Listener } from "./listener.js";
 import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
 import {
@@ -231,7 +231,7 @@ export class PostgresStore implements Store {
       }
       if (applies.length === 0) return undefined;
       return new Tail(Promise.all(applies).then((results) => ({ leasedTasks: results.flatMap((r) => r.leasedTasks) })));
-    });
+    }, "step");
   }
 
   async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
@@ -277,7 +277,7 @@ export class PostgresStore implements Store {
         tx.work = true;
         return undefined;
       });
-    }, stepper === undefined ? undefined : item.instanceId);
+    }, stepper === undefined ? "write" : "step", stepper === undefined ? undefined : item.instanceId);
   }
 
   async abandonActivity(item: ActivityWorkItem, delayMs = 0): Promise<void> {
@@ -438,7 +438,10 @@ export class PostgresStore implements Store {
     if (inline !== undefined) messages.push(inline);
     let history: HistoryEvent[] | undefined;
     // With the history's length, a stepper can tell a warm copy that another worker has moved past.
-    if (!stepper.isWarm(instanceId, executionId, row.last_seq)) {
+    if (row.last_seq === 0) {
+      // Nothing to replay: no round trip for an empty history.
+      history = stepper.isWarm(instanceId, executionId, 0) ? undefined : [];
+    } else if (!stepper.isWarm(instanceId, executionId, row.last_seq)) {
       const rows = await tx.query<{ events: string }>(sql.selectExecutionHistory(this.s), [instanceId, executionId]);
       history = JSON.parse(rows[0]!.events) as HistoryEvent[];
     }
@@ -492,9 +495,9 @@ export class PostgresStore implements Store {
     return { leasedTasks };
   }
 
-  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>, steps?: string): Promise<T> {
+  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>, lane: Lane = "write", steps?: string): Promise<T> {
     this.assertOpen();
-    return this.writes.write(async (tx) => body(tx), steps);
+    return this.writes.write(async (tx) => body(tx), lane, steps);
   }
 
   private async read<R>(text: string, values: readonly unknown[]): Promise<R[]> {

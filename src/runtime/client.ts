@@ -372,15 +372,28 @@ export class Client {
   }
 }
 
+/**
+ * Reads a stored payload for a status. Payloads written by other SDKs (over the Durable Task
+ * protocol) are opaque texts of their own converters and may not be JSON (an SDK sends "" for
+ * "no input"): a status read shows such a text as it is instead of failing.
+ */
+function readPayload(payload: string | undefined): unknown {
+  if (payload === undefined) return undefined;
+  try {
+    return JSON.parse(payload);
+  } catch {
+    return payload;
+  }
+}
+
 function toStatus<TOut>(record: InstanceRecord, showInput: boolean, history: readonly HistoryEvent[] | undefined): OrchestrationStatus<TOut> {
-  const what = `instance '${record.instanceId}'`;
   return {
     name: record.name,
     instanceId: record.instanceId,
     runtimeStatus: record.status,
-    input: showInput ? deserialize(record.input, `the input of ${what}`) : undefined,
-    output: deserialize(record.output, `the output of ${what}`) as TOut | undefined,
-    customStatus: deserialize(record.customStatus, `the custom status of ${what}`),
+    input: showInput ? readPayload(record.input) : undefined,
+    output: readPayload(record.output) as TOut | undefined,
+    customStatus: readPayload(record.customStatus),
     createdTime: new Date(record.createdAt),
     lastUpdatedTime: new Date(record.lastUpdatedAt),
     failureDetails: record.failureDetails,

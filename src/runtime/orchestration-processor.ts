@@ -58,9 +58,9 @@ export class StepSession implements OrchestrationStepper {
   setTimers = false;
   constructor(private readonly processor: OrchestrationProcessor) {}
 
-  isWarm(instanceId: string, executionId: string): boolean {
+  isWarm(instanceId: string, executionId: string, historyLength?: number): boolean {
     // Entities have no history to read.
-    return isEntityInstanceId(instanceId) || this.processor.cache.has(instanceId, executionId);
+    return isEntityInstanceId(instanceId) || this.processor.cache.has(instanceId, executionId, historyLength);
   }
 
   step(work: StepInput): OrchestrationCommit | undefined {
@@ -133,14 +133,18 @@ export class OrchestrationProcessor {
       return this.failedCommit(instance, consumed, newEvents, toFailureDetails(error), now);
     }
 
-    let executor = this.cache.get(instance.instanceId, instance.executionId);
+    // History handed over means the store found the instance cold (or the warm copy stale): replay it.
+    let executor = work.history === undefined ? this.cache.get(instance.instanceId, instance.executionId) : undefined;
     let result: ExecutionResult;
+    let historyLength: number;
     if (executor !== undefined) {
+      historyLength = this.cache.historyLength(instance.instanceId) ?? 0;
       result = executor.resume(newEvents);
     } else {
       if (work.history === undefined) {
         throw new Error(`Internal error: no history was read for cold instance '${instance.instanceId}'.`);
       }
+      historyLength = work.history.length;
       executor = new OrchestrationExecutor(definition, { logger: this.options.logger });
       result = executor.execute(work.history, newEvents);
     }
@@ -155,7 +159,7 @@ export class OrchestrationProcessor {
 
     const commit = this.translate(instance, consumed, result, now, session);
     if (result.status === "Running" || result.status === "Suspended") {
-      this.cache.set(instance.instanceId, instance.executionId, executor);
+      this.cache.set(instance.instanceId, instance.executionId, executor, historyLength + commit.history.length);
     } else {
       this.cache.delete(instance.instanceId);
     }

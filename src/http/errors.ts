@@ -57,6 +57,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = Object.free
   [HttpErrorCode.BadRequest]: 400,
   [HttpErrorCode.Unauthorized]: 401,
   [StoreErrorCode.InstanceNotFound]: 404,
+  [RuntimeErrorCode.UnknownEntity]: 404,
   [HttpErrorCode.NotFound]: 404,
   [StoreErrorCode.InstanceExists]: 409,
   [StoreErrorCode.InvalidInstanceState]: 410,

@@ -126,7 +126,7 @@ export function createHttpHandler(options: HttpHandlerOptions): FetchHandler {
     router.use(MANAGEMENT_BASE_PATH, auth);
     router.use(`${MANAGEMENT_BASE_PATH}/*`, auth);
   }
-  router.route(MANAGEMENT_BASE_PATH, managementApi(options.client));
+  router.route(MANAGEMENT_BASE_PATH, managementApi(options.client, options.app));
   for (const fn of options.app?.httpFunctions ?? []) mountHttpFunction(router, options.client, fn);
   return async (request) => router.fetch(request);
 }

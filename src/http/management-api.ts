@@ -2,8 +2,8 @@
  * Durable Functions' HTTP management API, on a client: the same routes, methods, query
  * parameters, bodies and status codes, under `/runtime/webhooks/durabletask`.
  *
- * Entity routes (`/entities/...`) are not registered: entities do not exist yet, and an
- * unregistered route answers 404 like any unknown route.
+ * Entity routes (`/entities/...`) read, signal, delete and list durable entities. A key of `$`
+ * names the empty key, as in Durable Functions; Perdure keys are never empty, so it answers 400.
  *
  * Invariants kept here:
  * 1. Every parameter and body is checked before anything is written (a bad `timeout` does not
@@ -15,6 +15,8 @@
  */
 import { Hono, type Context } from "hono";
 import type { Client } from "../runtime/client.js";
+import type { App } from "../sdk/app.js";
+import type { EntityId } from "../sdk/handles.js";
 import { InstanceExistsError, InstanceNotFoundError } from "../store/errors.js";
 import { isTerminal, type RuntimeStatus } from "../store/store.js";
 import { createCheckStatusResponse, waitForCompletionOrCreateCheckStatusResponse } from "./check-status.js";
@@ -31,7 +33,7 @@ export const CONTINUATION_HEADER = "x-ms-continuation-token";
 export interface ManagementRoute {
   readonly method: "GET" | "POST" | "DELETE";
   readonly path: string;
-  readonly handle: (client: Client, c: Context) => Promise<Response> | Response;
+  readonly handle: (client: Client, c: Context, app: App | undefined) => Promise<Response> | Response;
 }
 
 /** The wait-for-completion form of start and restart: both `timeout` and `pollingInterval` given. */
@@ -177,7 +179,70 @@ async function restart(client: Client, c: Context): Promise<Response> {
   return answerStarted(client, c.req.raw, id, wait);
 }
 
-/** Every route of the management API (entity routes excepted, see the module comment). */
+/** The entity id of the path; `$` is Durable Functions' spelling of the empty key. */
+function entityOf(c: Context): EntityId {
+  const key = c.req.param("entityKey")!;
+  return { name: c.req.param("entityName")!, key: key === "$" ? "" : key } as EntityId;
+}
+
+/** 404 for a name the app does not register, when the handler has the app. */
+function requireRegistered(app: App | undefined, name: string): void {
+  if (app !== undefined && app.getEntity(name) === undefined) {
+    throw new HttpError(404, HttpErrorCode.NotFound, `No entity named '${name}' is registered.`);
+  }
+}
+
+async function getEntity(client: Client, c: Context): Promise<Response> {
+  const id = entityOf(c);
+  const { exists, state } = await client.readEntityState(id);
+  if (!exists) return jsonError(404, HttpErrorCode.NotFound, `Entity '@${id.name.toLowerCase()}@${id.key}' does not exist.`);
+  return Response.json(state, { status: 200 });
+}
+
+async function signalEntity(client: Client, c: Context, app: App | undefined): Promise<Response> {
+  const id = entityOf(c);
+  const op = new Query(c.req.url).string("op");
+  if (op === undefined || op === "") throw new BadRequestError("Query parameter 'op' must name the operation to signal.");
+  requireRegistered(app, id.name);
+  const text = await c.req.text();
+  const input = isJsonContentType(c.req.raw) ? parseJsonBody(text) : text === "" ? undefined : text;
+  await client.signalEntity(id, op as never, ...([input] as never[]));
+  return new Response(null, { status: 202 });
+}
+
+/** Signals `delete`: a class entity without such a method deletes its state; a function entity decides. */
+async function deleteEntity(client: Client, c: Context, app: App | undefined): Promise<Response> {
+  const id = entityOf(c);
+  requireRegistered(app, id.name);
+  await client.signalEntity(id, "delete" as never, ...([undefined] as never[]));
+  return new Response(null, { status: 202 });
+}
+
+async function listEntities(client: Client, c: Context): Promise<Response> {
+  const query = new Query(c.req.url);
+  for (const name of ["lastOperationTimeFrom", "lastOperationTimeTo"]) {
+    if (query.string(name) !== undefined) throw new BadRequestError(`Query parameter '${name}' is not supported.`);
+  }
+  const fetchState = query.boolean("fetchState", false);
+  const page = await client.listEntities({
+    name: c.req.param("entityName"),
+    pageSize: query.integer("top", 1, 1000) ?? 100,
+    continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
+    includeState: fetchState,
+  });
+  // Entities without state (never set, or deleted) are left out, as Durable Functions does.
+  const body = page.entities
+    .filter((e) => e.exists)
+    .map((e) => ({
+      entityId: { name: e.id.name, key: e.id.key },
+      lastOperationTime: e.lastModifiedTime.toISOString(),
+      ...(fetchState ? { state: e.state } : {}),
+    }));
+  const headers: Record<string, string> = page.continuationToken ? { [CONTINUATION_HEADER]: page.continuationToken } : {};
+  return Response.json(body, { status: 200, headers });
+}
+
+/** Every route of the management API. */
 export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = Object.freeze([
   { method: "POST", path: "/orchestrators/{functionName}", handle: start },
   { method: "POST", path: "/orchestrators/{functionName}/{instanceId}", handle: start },
@@ -191,6 +256,11 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = Object.freeze([
   { method: "POST", path: "/instances/{instanceId}/resume", handle: operation("resume") },
   { method: "POST", path: "/instances/{instanceId}/rewind", handle: rewind },
   { method: "POST", path: "/instances/{instanceId}/restart", handle: restart },
+  { method: "GET", path: "/entities", handle: listEntities },
+  { method: "GET", path: "/entities/{entityName}", handle: listEntities },
+  { method: "GET", path: "/entities/{entityName}/{entityKey}", handle: getEntity },
+  { method: "POST", path: "/entities/{entityName}/{entityKey}", handle: signalEntity },
+  { method: "DELETE", path: "/entities/{entityName}/{entityKey}", handle: deleteEntity },
   { method: "GET", path: "/openapi.json", handle: () => Response.json(MANAGEMENT_OPENAPI) },
 ]);
 
@@ -199,11 +269,14 @@ export function toRouterPath(path: string): string {
   return path.replace(/\{([^}]+)\}/g, ":$1");
 }
 
-/** The management API as a router of its own, with paths relative to the base path. */
-export function managementApi(client: Client): Hono {
+/**
+ * The management API as a router of its own, with paths relative to the base path. With the
+ * app, signals to an entity name it does not register answer 404.
+ */
+export function managementApi(client: Client, app?: App): Hono {
   const api = new Hono({ strict: false });
   for (const route of MANAGEMENT_ROUTES) {
-    api.on(route.method, toRouterPath(route.path), (c) => route.handle(client, c));
+    api.on(route.method, toRouterPath(route.path), (c) => route.handle(client, c, app));
   }
   return api;
 }

@@ -95,6 +95,28 @@ const CHECK_STATUS_FIELDS = [
   "resumePostUri",
 ];
 
+const entityName = pathParam("entityName", "The entity's registered name (case-insensitive).");
+const entityKey = pathParam("entityKey", "The entity's key; '$' names the empty key, which Perdure does not allow (400).");
+const listEntities = (byName: boolean): Json => ({
+  get: {
+    summary: byName ? "List the entities of one name" : "List entities",
+    operationId: byName ? "listEntitiesByName" : "listEntities",
+    parameters: [
+      ...(byName ? [entityName] : []),
+      booleanQuery("fetchState", false, "Include each entity's state."),
+      queryParam("top", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
+      { name: "x-ms-continuation-token", in: "header", schema: { type: "string" }, description: "The token of the previous page." },
+    ],
+    responses: {
+      "200": reply("A page of entities that have state.", { type: "array", items: ref("EntityMetadata") }, {
+        "x-ms-continuation-token": { schema: { type: "string" }, description: "Present when more pages follow." },
+      }),
+      "400": error("A malformed parameter; lastOperationTimeFrom and lastOperationTimeTo are not supported."),
+    },
+  },
+});
+const unknownEntity = error("The app does not register an entity of that name.");
+
 /** The document. */
 export const MANAGEMENT_OPENAPI: Json = Object.freeze({
   openapi: "3.1.0",
@@ -103,7 +125,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
     version: "1.0.0",
     description:
       "Durable Functions' HTTP management API. With an API key configured, every route needs it in the " +
-      "'x-api-key' header or the 'code' query parameter. Entity routes are not available yet.",
+      "'x-api-key' header or the 'code' query parameter.",
   },
   servers: [{ url: MANAGEMENT_BASE_PATH }],
   security: [{ apiKeyHeader: [] }, { apiKeyQuery: [] }, {}],
@@ -218,6 +240,42 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         },
       },
     },
+    "/entities": listEntities(false),
+    "/entities/{entityName}": listEntities(true),
+    "/entities/{entityName}/{entityKey}": {
+      get: {
+        summary: "Read an entity's state",
+        operationId: "getEntity",
+        parameters: [entityName, entityKey],
+        responses: {
+          "200": reply("The entity's state, as JSON.", {}),
+          "400": error("A malformed entity id."),
+          "404": error("The entity does not exist (no state)."),
+        },
+      },
+      post: {
+        summary: "Signal an entity operation",
+        operationId: "signalEntity",
+        parameters: [entityName, entityKey, queryParam("op", { type: "string" }, "The operation.", true)],
+        requestBody: {
+          required: false,
+          description: "The operation's input: parsed with a JSON content type, otherwise passed as a string.",
+          content: { "application/json": { schema: {} }, "text/plain": { schema: { type: "string" } } },
+        },
+        responses: {
+          "202": reply("Accepted: the signal is queued."),
+          "400": error("Missing op, a malformed entity id, or invalid JSON."),
+          "404": unknownEntity,
+          "413": error("The body is over the size limit."),
+        },
+      },
+      delete: {
+        summary: "Delete an entity (signals the operation 'delete')",
+        operationId: "deleteEntity",
+        parameters: [entityName, entityKey],
+        responses: { "202": reply("Accepted: the signal is queued."), "400": error("A malformed entity id."), "404": unknownEntity },
+      },
+    },
     "/openapi.json": {
       get: {
         summary: "This document",
@@ -246,6 +304,15 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
           errorMessage: { type: "string" },
           innerFailure: { $ref: "#/components/schemas/FailureDetails" },
           isNonRetriable: { type: "boolean" },
+        },
+      },
+      EntityMetadata: {
+        type: "object",
+        required: ["entityId", "lastOperationTime"],
+        properties: {
+          entityId: { type: "object", required: ["name", "key"], properties: { name: { type: "string" }, key: { type: "string" } } },
+          lastOperationTime: { type: "string", format: "date-time" },
+          state: { description: "With fetchState." },
         },
       },
       PurgeResult: { type: "object", required: ["instancesDeleted"], properties: { instancesDeleted: { type: "integer" } } },

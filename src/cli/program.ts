@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { entityGetCommand, entityListCommand, entitySignalCommand } from "./entity-commands.js";
 import { CliError, ExitCode } from "./errors.js";
 import {
   historyCommand,
@@ -51,8 +52,11 @@ Examples:
   $ perdure terminate run-1 --reason "no longer needed"
   $ perdure purge --created-before 2026-01-01 --status Completed
   $ perdure list --url http://127.0.0.1:7071 --json
+  $ perdure entity signal Counter daily add --input 1
+  $ perdure entity get Counter daily
+  $ perdure entity list --name Counter
 
-Instance commands read the store directly (--store, default ./${DEFAULT_STORE}, or PERDURE_STORE)
+Instance and entity commands read the store directly (--store, default ./${DEFAULT_STORE}, or PERDURE_STORE)
 or talk to a running server's management API (--url, or PERDURE_URL; its key with --api-key or
 PERDURE_API_KEY). Exit codes: 0 ok, 1 the operation failed (not found, wrong state, unreachable),
 2 the command was used wrongly.`;
@@ -149,6 +153,18 @@ export function buildProgram(io: Io = processIo): Command {
     .option("--created-before <date>", "purge finished instances created before this date/time")
     .option("--created-after <date>", "with --created-before: and after this one")
     .option("--status <statuses>", "with --created-before: only these statuses (finished ones)");
+
+  const entity = program.command("entity").description("read, signal and list durable entities");
+  entity.configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s) }).exitOverride();
+  instanceCommand(entity, io, "get <name> <key>", "print an entity's state as JSON (exit 1 when it has none)", (t, o, [name, key]) =>
+    entityGetCommand(t, o, name!, key!),
+  );
+  instanceCommand(entity, io, "signal <name> <key> <operation>", "send a one-way operation to an entity", (t, o, [name, key, op], opts) =>
+    entitySignalCommand(t, o, name!, key!, op!, { input: opts.input }),
+  ).option("--input <json>", "the operation's input, as JSON");
+  instanceCommand(entity, io, "list", "list entities that have state", (t, o, _args, opts) => entityListCommand(t, o, { name: opts.name, top: opts.top }))
+    .option("--name <name>", "only entities of this name")
+    .option("--top <n>", "at most this many (1-1000)", "100");
   return program;
 }
 

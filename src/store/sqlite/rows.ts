@@ -11,9 +11,10 @@
  *
  * @module
  */
-import { InvalidArgumentError, type FailureDetails } from "../../core/errors.js";
+import type { FailureDetails } from "../../core/errors.js";
 import type { HistoryEvent, ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
+import { decodePageKey as decodeSharedPageKey, encodePageKey as encodeSharedPageKey, type PageKey as SharedPageKey } from "../adapter-kit.js";
 
 export interface InstanceRow {
   readonly instance_id: string;
@@ -132,49 +133,16 @@ export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-/**
- * Parses an ISO-8601 time given by a caller. `rounding` says which way digits below the
- * millisecond go: "up" for a lower bound of what may be seen (visibility, createdFrom), "down" for
- * an upper bound (createdTo).
- * @throws InvalidArgumentError for a string that is not a time.
- */
-export function parseTime(value: string, what: string, rounding: "up" | "down"): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
-    throw new InvalidArgumentError(`${what} must be an ISO-8601 time such as "2026-01-01T00:00:00.000Z"; received ${JSON.stringify(value)}.`);
-  }
-  const fraction = /T[^.]*\.(\d+)/.exec(value)?.[1] ?? "";
-  const hasSubMillisecond = fraction.length > 3 && /[1-9]/.test(fraction.slice(3));
-  return rounding === "up" && hasSubMillisecond ? ms + 1 : ms;
-}
+export { parseTime } from "../adapter-kit.js";
 
 /** A continuation token: the key of the last row of a page, opaque to callers. */
-export interface PageKey {
-  readonly createdAt: string;
-  readonly instanceId: string;
-}
+export type PageKey = SharedPageKey<string>;
 
 export function encodePageKey(key: PageKey): string {
-  return Buffer.from(JSON.stringify([key.createdAt, key.instanceId]), "utf8").toString("base64url");
+  return encodeSharedPageKey(key);
 }
 
 /** @throws InvalidArgumentError for a token this store did not issue. */
 export function decodePageKey(token: string): PageKey {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
-  } catch {
-    parsed = undefined;
-  }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 2 ||
-    typeof parsed[0] !== "string" ||
-    typeof parsed[1] !== "string"
-  ) {
-    throw new InvalidArgumentError(
-      `continuationToken ${JSON.stringify(token)} is not a token returned by queryInstances; pass the token of the previous page unchanged, or omit it for the first page.`,
-    );
-  }
-  return { createdAt: parsed[0], instanceId: parsed[1] };
+  return decodeSharedPageKey(token, "string");
 }

@@ -1,0 +1,57 @@
+/**
+ * Helpers every store adapter needs in the same way: reading caller-given times and the opaque
+ * continuation tokens of instance queries. Adapters depend on this module; it depends on the core.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from "../core/errors.js";
+
+/**
+ * Parses an ISO-8601 time given by a caller. `rounding` says which way digits below the
+ * millisecond go: "up" for a lower bound of what may be seen (visibility, createdFrom), "down" for
+ * an upper bound (createdTo).
+ * @throws InvalidArgumentError for a string that is not a time.
+ */
+export function parseTime(value: string, what: string, rounding: "up" | "down"): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) {
+    throw new InvalidArgumentError(`${what} must be an ISO-8601 time such as "2026-01-01T00:00:00.000Z"; received ${JSON.stringify(value)}.`);
+  }
+  const fraction = /T[^.]*\.(\d+)/.exec(value)?.[1] ?? "";
+  const hasSubMillisecond = fraction.length > 3 && /[1-9]/.test(fraction.slice(3));
+  return rounding === "up" && hasSubMillisecond ? ms + 1 : ms;
+}
+
+/** A continuation token: the key of the last row of a page, opaque to callers. */
+export interface PageKey<T extends string | number> {
+  readonly createdAt: T;
+  readonly instanceId: string;
+}
+
+/** Encodes the key of a page's last row as an opaque token. */
+export function encodePageKey(key: PageKey<string | number>): string {
+  return Buffer.from(JSON.stringify([key.createdAt, key.instanceId]), "utf8").toString("base64url");
+}
+
+/**
+ * Decodes a token made by `encodePageKey`, whose creation time is a `kind` (the adapter's own
+ * stored form: an ISO string, or milliseconds).
+ * @throws InvalidArgumentError for a token this store did not issue.
+ */
+export function decodePageKey(token: string, kind: "string"): PageKey<string>;
+export function decodePageKey(token: string, kind: "number"): PageKey<number>;
+export function decodePageKey(token: string, kind: "string" | "number"): PageKey<string | number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    parsed = undefined;
+  }
+  const createdAtOk = (v: unknown): boolean => (kind === "string" ? typeof v === "string" : Number.isSafeInteger(v));
+  if (!Array.isArray(parsed) || parsed.length !== 2 || !createdAtOk(parsed[0]) || typeof parsed[1] !== "string") {
+    throw new InvalidArgumentError(
+      `continuationToken ${JSON.stringify(token)} is not a token returned by queryInstances; pass the token of the previous page unchanged, or omit it for the first page.`,
+    );
+  }
+  return { createdAt: parsed[0] as string | number, instanceId: parsed[1] };
+}

@@ -406,7 +406,10 @@ export class SqliteStore implements Store {
     const executionId = row.execution_id;
     const messages = this.visibleMessages(tx, instanceId);
     if (inline !== undefined) messages.push(inline);
-    const history = stepper.isWarm(instanceId, executionId) ? undefined : this.executionHistory(instanceId, executionId);
+    // The stored length lets a stepper see that its warm copy is behind (another worker, or
+    // another store object on the same file, moved the instance on).
+    const length = this.sql.one<{ length: number }>(sql.SELECT_EXECUTION_HISTORY_LENGTH, { instanceId, executionId })!.length;
+    const history = stepper.isWarm(instanceId, executionId, length) ? undefined : this.executionHistory(instanceId, executionId);
     tx.steppers.add(stepper);
     const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
     if (commit === undefined) return undefined;

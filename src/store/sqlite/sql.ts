@@ -138,10 +138,6 @@ export const DELETE_HISTORY = `DELETE FROM history WHERE instance_id = :instance
 export const SELECT_EXECUTION_HISTORY = `SELECT event FROM history
 WHERE instance_id = :instanceId AND execution_id = :executionId ORDER BY seq`;
 
-/** How many events an execution's history holds (told to steppers, so a stale warm copy replays). */
-export const SELECT_EXECUTION_HISTORY_LENGTH = `SELECT COUNT(*) AS length FROM history
-WHERE instance_id = :instanceId AND execution_id = :executionId`;
-
 /** A page of the current execution's history; `:limit` -1 means no limit. */
 export const SELECT_HISTORY_PAGE = `SELECT h.seq, h.event FROM history h JOIN instances i
   ON i.instance_id = h.instance_id AND i.execution_id = h.execution_id

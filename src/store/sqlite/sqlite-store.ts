@@ -407,8 +407,10 @@ export class SqliteStore implements Store {
     const messages = this.visibleMessages(tx, instanceId);
     if (inline !== undefined) messages.push(inline);
     // The stored length lets a stepper see that its warm copy is behind (another worker, or
-    // another store object on the same file, moved the instance on).
-    const length = this.sql.one<{ length: number }>(sql.SELECT_EXECUTION_HISTORY_LENGTH, { instanceId, executionId })!.length;
+    // another store object on the same file, moved the instance on). The history holds only the
+    // current execution and its numbers run from 1, so the last number is the length: an index
+    // lookup, where counting would grow with the history.
+    const length = this.sql.one<{ seq: number }>(sql.SELECT_LAST_HISTORY_SEQ, { instanceId })!.seq;
     const history = stepper.isWarm(instanceId, executionId, length) ? undefined : this.executionHistory(instanceId, executionId);
     tx.steppers.add(stepper);
     const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });

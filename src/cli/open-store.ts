@@ -1,11 +1,11 @@
 /**
- * Opens the store a `--store` option names: a SQLite file path, or a `postgres://` URL when the
- * PostgreSQL adapter is part of this build.
+ * Opens the store a `--store` option names: a SQLite file path, or a `postgres://` URL.
  *
  * @module
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
+import { postgres } from "../store/postgres/index.js";
 import { sqlite } from "../store/sqlite/index.js";
 import type { Store } from "../store/store.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
@@ -22,16 +22,8 @@ export function describeStore(spec: string): string {
   return isPostgresUrl(spec) ? spec.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@") : resolve(spec);
 }
 
-type PostgresFactory = (url: string) => Store | Promise<Store>;
-
 async function openPostgres(url: string): Promise<Store> {
-  // Looked up at run time, so that the CLI builds with or without the PostgreSQL adapter.
-  const api = (await import("../index.js")) as Record<string, unknown>;
-  const factory = api.postgres as PostgresFactory | undefined;
-  if (typeof factory !== "function") {
-    throw usageError("This build of Perdure has no PostgreSQL store; pass a SQLite file path to --store.");
-  }
-  return factory(url);
+  return postgres(url);
 }
 
 /**

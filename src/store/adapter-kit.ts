@@ -6,6 +6,11 @@
  */
 import { InvalidArgumentError } from "../core/errors.js";
 
+/** Milliseconds since the epoch as the stored ISO-8601 form. */
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
 /**
  * Parses an ISO-8601 time given by a caller. `rounding` says which way digits below the
  * millisecond go: "up" for a lower bound of what may be seen (visibility, createdFrom), "down" for

@@ -56,8 +56,6 @@ import { GroupCommit, PgTx, Tail, run, type Lane } from "./group-commit.js";
 import type { Listener } from "./listener.js";
 import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
 import {
-  decodePageKey,
-  encodePageKey,
   iso,
   lockedInstance,
   parseTime,
@@ -69,6 +67,7 @@ import {
   type LockedRow,
   type TaskRow,
 } from "./rows.js";
+import { decodePageKey, encodePageKey } from "../adapter-kit.js";
 import * as sql from "./sql.js";
 
 export interface PostgresStoreSettings {
@@ -330,7 +329,7 @@ export class PostgresStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "number");
     const { shape, params } = filterOf(options);
     const values = [...params, pageSize + 1, ...(key === undefined ? [] : [key.createdAt, key.instanceId])];
     const rows = await this.read<InstanceRow>(sql.queryInstances(this.s, shape, key !== undefined), values);

@@ -14,7 +14,7 @@
 import type { FailureDetails } from "../../core/errors.js";
 import type { HistoryEvent, ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
-import { decodePageKey as decodeSharedPageKey, encodePageKey as encodeSharedPageKey, type PageKey as SharedPageKey } from "../adapter-kit.js";
+import { iso, parseTime } from "../adapter-kit.js";
 
 /** bigint columns arrive as strings (pg's default for int8). */
 type Int8 = string;
@@ -135,21 +135,4 @@ export function rowId(id: string): string | undefined {
   return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
 }
 
-/** `ms` as ISO-8601. */
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-export { parseTime } from "../adapter-kit.js";
-
-/** A continuation token: the key of the last row of a page, opaque to callers. */
-export type PageKey = SharedPageKey<number>;
-
-export function encodePageKey(key: PageKey): string {
-  return encodeSharedPageKey(key);
-}
-
-/** @throws InvalidArgumentError for a token this store did not issue. */
-export function decodePageKey(token: string): PageKey {
-  return decodeSharedPageKey(token, "number");
-}
+export { iso, parseTime };

@@ -14,7 +14,7 @@
 import type { FailureDetails } from "../../core/errors.js";
 import type { HistoryEvent, ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
-import { decodePageKey as decodeSharedPageKey, encodePageKey as encodeSharedPageKey, type PageKey as SharedPageKey } from "../adapter-kit.js";
+import { iso, parseTime } from "../adapter-kit.js";
 
 export interface InstanceRow {
   readonly instance_id: string;
@@ -128,21 +128,4 @@ export function rowId(id: string): number | undefined {
   return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** `ms` as the stored time format. */
-export function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-export { parseTime } from "../adapter-kit.js";
-
-/** A continuation token: the key of the last row of a page, opaque to callers. */
-export type PageKey = SharedPageKey<string>;
-
-export function encodePageKey(key: PageKey): string {
-  return encodeSharedPageKey(key);
-}
-
-/** @throws InvalidArgumentError for a token this store did not issue. */
-export function decodePageKey(token: string): PageKey {
-  return decodeSharedPageKey(token, "string");
-}
+export { iso, parseTime };

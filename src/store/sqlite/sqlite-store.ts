@@ -54,8 +54,6 @@ import {
   type StoreEvent,
 } from "../store.js";
 import {
-  decodePageKey,
-  encodePageKey,
   iso,
   parseTime,
   rowId,
@@ -66,6 +64,7 @@ import {
   type MessageRow,
   type TaskRow,
 } from "./rows.js";
+import { decodePageKey, encodePageKey } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
 import { Statements, Tx, type Params } from "./statements.js";
@@ -293,7 +292,7 @@ export class SqliteStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string");
     const { shape, params } = filterOf(options);
     const text = sql.queryInstancesSql(shape, key !== undefined);
     return this.read(() => {

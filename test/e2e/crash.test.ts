@@ -4,43 +4,18 @@
  * on the same SQLite file and finishes the chain. Every step runs at least once, the step that was
  * in flight may run twice, and every result is applied exactly once.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, sqlite } from "../../src/index.js";
+import { spawnFixture, type Child } from "../helpers/children.js";
 import { tempDir } from "../helpers/gates.js";
 import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
 import { CHAIN_STEPS, CRASH_LEASE_MS, HOLD_ENV, LOG_ENV, crashApp } from "./fixtures/crash-app.js";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const workerScript = "test/e2e/fixtures/crash-worker.ts";
 
-interface Child {
-  readonly process: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<void>;
-  readonly hasExited: () => boolean;
-}
-
 function spawnWorker(args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", workerScript, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  let done = false;
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", (code, signal) => {
-      done = true;
-      output += `\n[exited with ${signal ?? `code ${code}`}]`;
-      resolve();
-    }),
-  );
-  return { process: child, output: () => output, exited, hasExited: () => done };
+  return spawnFixture("the worker process", workerScript, args, env);
 }
 
 function loggedSteps(log: string): number[] {

@@ -5,29 +5,18 @@
  * file. The operations of the killed batch may run again, but every operation is applied
  * exactly once, in the order it was sent: none is lost, none is doubled.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { createClient, entityId, sqlite } from "../../src/index.js";
+import { spawnFixture, type Child } from "../helpers/children.js";
 import { tempDir } from "../helpers/gates.js";
 import { startRuntime, waitUntil } from "../helpers/runtime.js";
 import { LEDGER_HOLD_ENV, LEDGER_LOG_ENV, ledgerApp } from "./fixtures/ledger-app.js";
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const HOLD_AT = 15;
 
-function spawnWorker(file: string, env: Record<string, string>): { child: ChildProcess; exited: Promise<void>; output: () => string } {
-  const child = spawn(process.execPath, ["--import", "tsx", "test/e2e/fixtures/ledger-worker.ts", file], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  return { child, exited, output: () => output };
+function spawnWorker(file: string, env: Record<string, string>): Child {
+  return spawnFixture("the worker process", "test/e2e/fixtures/ledger-worker.ts", [file], env);
 }
 
 function ranOperations(log: string): number[] {
@@ -61,7 +50,7 @@ describe("entity crash survival", () => {
     let killed = false;
     cleanups.push(async () => {
       if (!killed) {
-        worker.child.kill("SIGKILL");
+        worker.process.kill("SIGKILL");
         await worker.exited;
       }
     });
@@ -71,10 +60,10 @@ describe("entity crash survival", () => {
     // One write, so the worker sees all twenty at once: one batch, in which operation 15 blocks.
     await Promise.all(Array.from({ length: 20 }, (_, i) => client.signalEntity(id, "append", 10 + i)));
     await waitUntil(() => ranOperations(log).includes(HOLD_AT), `operation ${HOLD_AT} runs:\n${worker.output()}`, 90_000);
-    worker.child.kill("SIGKILL");
+    worker.process.kill("SIGKILL");
     killed = true;
     await worker.exited;
-    expect(worker.child.signalCode).toBe("SIGKILL");
+    expect(worker.process.signalCode).toBe("SIGKILL");
     // The killed batch committed nothing.
     expect(await state()).toEqual(Array.from({ length: 10 }, (_, i) => i));
 

@@ -6,48 +6,18 @@
  *
  * Needs PERDURE_TEST_PG_URL; skipped without it. Uses its own schema, dropped at the end.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HistoryEvent } from "../../src/index.js";
+import { spawnFixture, type Child } from "../helpers/children.js";
 import { waitUntil } from "../helpers/runtime.js";
 import { SCALE_STEPS, SCHEMA_ENV, WORKER_ENV } from "./fixtures/scale-app.js";
 
 const url = process.env.PERDURE_TEST_PG_URL;
 if (!url) console.log("Scale-out test skipped: set PERDURE_TEST_PG_URL to run it on PostgreSQL.");
 
-const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const COUNT = 2000;
-
-interface Child {
-  readonly name: string;
-  readonly process: ChildProcess;
-  readonly output: () => string;
-  readonly exited: Promise<void>;
-  readonly hasExited: () => boolean;
-}
-
-function spawnFixture(name: string, script: string, args: string[], env: Record<string, string>): Child {
-  const child = spawn(process.execPath, ["--import", "tsx", script, ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  let done = false;
-  child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<void>((resolve) =>
-    child.once("exit", (code, signal) => {
-      done = true;
-      output += `\n[${name} exited with ${signal ?? `code ${code}`}]`;
-      resolve();
-    }),
-  );
-  return { name, process: child, output: () => output, exited, hasExited: () => done };
-}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

@@ -269,3 +269,39 @@ describe("entity batches: the lock protocol", () => {
     expect(parseEntityRecord(r.stored).lock?.criticalSectionId).toBe("cs-1");
   });
 });
+
+describe("entity batches: outcomes of operations that ran elsewhere", () => {
+  it("asks for the outcome of each operation that may run, in order, and applies them like its own", () => {
+    const locked = run(counter, [lockRequest([ID], 0)]);
+    const asked: Array<[string, string | undefined, string | undefined]> = [];
+    const outcomes = [
+      { ok: true as const, output: '"first"', state: "10", signals: [] },
+      { ok: false as const, failureDetails: { errorType: "Error", errorMessage: "no" } },
+    ];
+    const remote: EntityDefinition = {
+      name: "counter",
+      kind: "outcomes",
+      outcome: (frame) => {
+        asked.push([frame.requestId, frame.input, frame.state]);
+        return outcomes[asked.length - 1]!;
+      },
+    };
+    // Another orchestration's call and a signal wait for the lock; the owner's calls run.
+    const messages = [call("get", undefined, "other", "orch-2"), call("add", 1, "mine"), signal("add", 3, "aside"), call("bad", 2, "mine-2")];
+    const r = run(remote, messages, locked.stored);
+    expect(asked).toEqual([
+      ["mine", "1", undefined],
+      ["mine-2", "2", "10"],
+    ]);
+    expect(stateOf(r)).toBe(10);
+    expect(replies(r)).toEqual([
+      { to: "orch-1", executionId: "orch-1-e1", event: newEvent("EntityOperationCompleted", NOW, { requestId: "mine", output: '"first"' }) },
+      {
+        to: "orch-1",
+        executionId: "orch-1-e1",
+        event: newEvent("EntityOperationFailed", NOW, { requestId: "mine-2", failureDetails: { errorType: "Error", errorMessage: "no" } }),
+      },
+    ]);
+    expect(parseEntityRecord(r.stored).queue.map((m) => (m as { requestId?: string }).requestId)).toEqual(["other", "aside"]);
+  });
+});

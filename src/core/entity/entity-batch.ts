@@ -34,12 +34,17 @@ import { EntityContextImpl, type EntityOutgoing, type OperationFrame } from "./e
 import { parseEntityInstanceId } from "./entity-id.js";
 import { parseEntityRecord, serializeEntityRecord, type EntityLockRecord } from "./entity-record.js";
 
-export type { EntityOutgoing } from "./entity-context.js";
+export type { EntityOutgoing, OperationFrame } from "./entity-context.js";
 
-/** An entity as the batch executor runs it: a function of the context, or a class whose methods are operations. */
+/**
+ * An entity as the batch executor runs it: a function of the context, a class whose methods are
+ * operations, or operations that ran elsewhere (a remote worker), whose outcomes `outcome` gives
+ * in the order the batch runs them.
+ */
 export type EntityDefinition =
   | { readonly name: string; readonly kind: "function"; readonly fn: (ctx: EntityContextImpl) => unknown }
-  | { readonly name: string; readonly kind: "class"; readonly create: () => object };
+  | { readonly name: string; readonly kind: "class"; readonly create: () => object }
+  | { readonly name: string; readonly kind: "outcomes"; readonly outcome: (frame: OperationFrame) => EntityOperationResult };
 
 export interface EntityBatchInput {
   /** The entity's instance id, `@<name>@<key>`. */
@@ -73,10 +78,12 @@ export interface EntityBatchResult {
   readonly messages: readonly EntityOutgoing[];
 }
 
-type OperationMessage = EventOf<"EntityOperationSignaled" | "EntityOperationCalled">;
-type OperationResult =
+/** What one operation did: its result, the state after it and the signals it sent; or how it failed. */
+export type EntityOperationResult =
   | { readonly ok: true; readonly output: Payload; readonly state: Payload; readonly signals: readonly EntityOutgoing[] }
   | { readonly ok: false; readonly failureDetails: FailureDetails };
+
+type OperationMessage = EventOf<"EntityOperationSignaled" | "EntityOperationCalled">;
 
 const ENTITY_MESSAGES = new Set(["EntityOperationSignaled", "EntityOperationCalled", "EntityLockRequested", "EntityUnlockSent"]);
 
@@ -211,8 +218,9 @@ class Batch {
     this.messages.push({ instanceId: m.parentInstanceId, executionId: m.parentExecutionId, event, toEntity: false });
   }
 
-  private invoke(frame: OperationFrame): OperationResult {
+  private invoke(frame: OperationFrame): EntityOperationResult {
     const definition = this.definition;
+    if (definition.kind === "outcomes") return definition.outcome(frame);
     const ctx = new EntityContextImpl(frame, definition.kind === "class");
     const what = `operation '${frame.operation}' of entity '${frame.instanceId}'`;
     try {

@@ -16,13 +16,13 @@
  */
 import type { SendEntityMessageAction } from "../core/actions.js";
 import { entityMessageTarget } from "../core/actions.js";
-import { executeEntityBatch, type EntityDefinition, type EntityOutgoing } from "../core/entity/entity-batch.js";
+import { executeEntityBatch, type EntityBatchOptions, type EntityDefinition, type EntityOutgoing } from "../core/entity/entity-batch.js";
 import { parseEntityInstanceId } from "../core/entity/entity-id.js";
 import { newEvent, type EventFields } from "../core/history.js";
 import type { ReplayLogger } from "../core/replay/orchestration-context.js";
 import type { HeldLock } from "../core/replay/executor.js";
 import type { App } from "../sdk/app.js";
-import type { NewMessage, OrchestrationCommit, StepInput } from "../store/store.js";
+import type { InstanceRecord, NewMessage, OrchestrationCommit, StepInput } from "../store/store.js";
 import { UnknownEntityError } from "./errors.js";
 import { checkPayload } from "./payloads.js";
 
@@ -39,33 +39,13 @@ export class EntityProcessor {
   ) {}
 
   step(work: StepInput): OrchestrationCommit {
-    const { instance, messages, now } = work;
-    const name = parseEntityInstanceId(instance.instanceId)?.name ?? instance.name;
+    const name = entityNameOf(work.instance);
     const definition = this.app.getEntity(name) ?? this.unknownEntity(name);
     const limit = this.options.maxPayloadBytes;
-    const result = executeEntityBatch(
-      definition,
-      { instanceId: instance.instanceId, stored: instance.entityState, messages: messages.map((m) => m.event), now },
-      { checkPayload: (payload, what) => void checkPayload(payload, what, limit) },
-    );
-    for (const outcome of result.outcomes) {
-      if (outcome.ok || !outcome.isSignal) continue;
-      const failure = outcome.failureDetails;
-      this.options.logger.warn(
-        `Signaled operation '${outcome.operation}' on entity '${instance.instanceId}' failed: ${failure?.errorType}: ${failure?.errorMessage}`,
-      );
-    }
-    return {
-      executionId: instance.executionId,
-      history: [],
-      consumedMessageIds: messages.map((m) => m.id),
-      status: "Running",
-      entityState: result.stored,
-      tasks: [],
-      messages: result.messages.map(toStoreMessage),
-      children: [],
-      canceledTimerIds: [],
-    };
+    return entityBatchCommit(definition, work, {
+      checkPayload: (payload, what) => void checkPayload(payload, what, limit),
+      logger: this.options.logger,
+    });
   }
 
   private unknownEntity(name: string): EntityDefinition {
@@ -78,6 +58,47 @@ export class EntityProcessor {
       },
     };
   }
+}
+
+/** The name an entity instance runs under: the one in its id (`@<name>@<key>`). */
+export function entityNameOf(instance: InstanceRecord): string {
+  return parseEntityInstanceId(instance.instanceId)?.name ?? instance.name;
+}
+
+/**
+ * The commit of one batch of an entity's messages run on `definition`: its new state, its
+ * consumed messages and what it sends (results to callers, lock steps, signals). Also used for
+ * entities whose operations ran in a remote worker (an "outcomes" definition).
+ */
+export function entityBatchCommit(
+  definition: EntityDefinition,
+  work: Pick<StepInput, "instance" | "messages" | "now">,
+  options: EntityBatchOptions & { readonly logger: ReplayLogger },
+): OrchestrationCommit {
+  const { instance, messages, now } = work;
+  const result = executeEntityBatch(
+    definition,
+    { instanceId: instance.instanceId, stored: instance.entityState, messages: messages.map((m) => m.event), now },
+    { checkPayload: options.checkPayload },
+  );
+  for (const outcome of result.outcomes) {
+    if (outcome.ok || !outcome.isSignal) continue;
+    const failure = outcome.failureDetails;
+    options.logger.warn(
+      `Signaled operation '${outcome.operation}' on entity '${instance.instanceId}' failed: ${failure?.errorType}: ${failure?.errorMessage}`,
+    );
+  }
+  return {
+    executionId: instance.executionId,
+    history: [],
+    consumedMessageIds: messages.map((m) => m.id),
+    status: "Running",
+    entityState: result.stored,
+    tasks: [],
+    messages: result.messages.map(toStoreMessage),
+    children: [],
+    canceledTimerIds: [],
+  };
 }
 
 function toStoreMessage(out: EntityOutgoing): NewMessage {

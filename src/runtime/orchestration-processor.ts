@@ -33,7 +33,7 @@ import {
   type StepInput,
 } from "../store/store.js";
 import { isEntityInstanceId } from "../core/entity/entity-id.js";
-import { EntityProcessor, entityMessageOf, lockRelease } from "./entity-processor.js";
+import { EntityProcessor, entityMessageOf, entityNameOf, lockRelease } from "./entity-processor.js";
 import { UnknownActivityError, UnknownOrchestrationError } from "./errors.js";
 import type { ExecutorCache } from "./executor-cache.js";
 import { checkPayload } from "./payloads.js";
@@ -78,10 +78,10 @@ const sharedApps = new Map<App, number>();
 
 /**
  * Declares that remote workers (SDK workers of the Durable Task protocol, served by grpc/) share
- * this app's store and run the orchestrations it does not register. Until the returned function
- * is called, this app's workers leave such instances in the store for them instead of failing them
- * as unknown. The gRPC server calls it for the app it is given; a worker process of ours that
- * shares a store with a gRPC server in another process calls it itself.
+ * this app's store and run the orchestrations and entities it does not register. Until the
+ * returned function is called, this app's workers leave such instances in the store for them
+ * instead of failing them as unknown. The gRPC server calls it for the app it is given; a worker
+ * process of ours that shares a store with a gRPC server in another process calls it itself.
  */
 export function shareStoreWithRemoteWorkers(app: App): () => void {
   sharedApps.set(app, (sharedApps.get(app) ?? 0) + 1);
@@ -117,7 +117,11 @@ export class OrchestrationProcessor {
 
   /** The episode's commit, or undefined to leave the instance to a remote worker (see `shareStoreWithRemoteWorkers`). */
   step(work: StepInput, session: StepSession): OrchestrationCommit | undefined {
-    if (work.instance.kind === "entity") return this.entities.step(work);
+    if (work.instance.kind === "entity") {
+      // Entities this app does not define are left to the remote workers that share the store.
+      if (isSharedWithRemoteWorkers(this.app) && this.app.getEntity(entityNameOf(work.instance)) === undefined) return undefined;
+      return this.entities.step(work);
+    }
     const { instance, messages, now } = work;
     const consumed = messages.map((m) => m.id);
     const current = messages.filter((m) => m.executionId === undefined || m.executionId === instance.executionId);

@@ -1,7 +1,7 @@
 /**
  * The protocol's entity calls on Perdure's durable entities: signal one, read one, query them,
- * clean their storage. The entities run in Perdure's own workers (registered with
- * `app.entity`); remote entity workers are not served (CompleteEntityTask answers UNIMPLEMENTED).
+ * clean their storage. The entities run in Perdure's own workers (registered with `app.entity`)
+ * or, for the names no app of ours defines, in remote workers (see dispatcher.ts).
  *
  * Invariants kept here:
  * 1. An entity id is `@<name>@<key>`, checked as Perdure's client checks it (name lower-cased,

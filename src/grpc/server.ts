@@ -5,12 +5,13 @@
  *
  * Invariants kept here:
  * 1. Every RPC either answers or ends with a gRPC status from the one table in errors.ts; the
- *    RPCs this server does not serve (entity work items for remote workers, task hubs, forced
- *    termination) answer UNIMPLEMENTED with a message that says so.
+ *    RPCs this server does not serve (task hubs, forced termination) answer UNIMPLEMENTED with a
+ *    message that says so.
  * 2. Long-lived calls (GetWorkItems, the waits) end when their caller goes away, and all of them
  *    end when the server closes; closing hands every held work item back to the store.
- * 3. With `app`, the names it registers are left to the worker of ours that shares the store, and
- *    that worker leaves the other names to remote workers (see `shareStoreWithRemoteWorkers`).
+ * 3. With `app`, the names it registers (orchestrations, activities, entities) are left to the
+ *    worker of ours that shares the store, and that worker leaves the other names to remote
+ *    workers (see `shareStoreWithRemoteWorkers`).
  *
  * @module
  */
@@ -44,7 +45,7 @@ export interface GrpcServerOptions {
   readonly store: Store;
   /**
    * The app of a worker of ours that runs on the same store: remote workers are never given the
-   * orchestrations and activities it registers, and its workers leave the other names to them.
+   * orchestrations, activities and entities it registers, and its workers leave the other names to them.
    */
   readonly app?: App | undefined;
   /** Lease length of the work items held for remote workers; renewed while held (default 30 s). */
@@ -66,9 +67,6 @@ export interface ListenOptions {
   /** The interface to listen on (default 127.0.0.1). */
   readonly host?: string | undefined;
 }
-
-const ENTITY_WORKERS_UNSUPPORTED =
-  "Entities run in Perdure's own workers (registered with app.entity); entity work items are not served to remote workers.";
 
 /** A Durable Task protocol server on a store. Create with `createGrpcServer` or `serveGrpc`. */
 export class GrpcServer {
@@ -101,6 +99,7 @@ export class GrpcServer {
       leaseMs: positive("leaseMs", options.leaseMs ?? 30_000),
       maxIdleMs: positive("maxIdleMs", options.maxIdleMs ?? 1000),
       logger: this.#logger,
+      startOrchestration: (request) => this.#management.startInstance(request),
     });
     this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher);
     this.#entities = new EntityManagement(this.#store);
@@ -184,8 +183,8 @@ export class GrpcServer {
       GetEntity: this.#unary("GetEntity", (r) => e.get(r)),
       QueryEntities: this.#unary("QueryEntities", (r) => e.query(r)),
       CleanEntityStorage: this.#unary("CleanEntityStorage", (r) => e.clean(r)),
-      CompleteEntityTask: this.#unary("CompleteEntityTask", unsupported(ENTITY_WORKERS_UNSUPPORTED)),
-      AbandonTaskEntityWorkItem: this.#unary("AbandonTaskEntityWorkItem", unsupported(ENTITY_WORKERS_UNSUPPORTED)),
+      CompleteEntityTask: this.#unary("CompleteEntityTask", async (r) => (await d.completeEntity(r), {})),
+      AbandonTaskEntityWorkItem: this.#unary("AbandonTaskEntityWorkItem", async (r) => (d.abandon(r.completionToken as string, "entity"), {})),
       CreateTaskHub: this.#unary("CreateTaskHub", unsupported("Task hubs are not managed over the protocol: a Perdure store is one task hub.")),
       DeleteTaskHub: this.#unary("DeleteTaskHub", unsupported("Task hubs are not managed over the protocol: a Perdure store is one task hub.")),
       SkipGracefulOrchestrationTerminations: this.#unary(

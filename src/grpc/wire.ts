@@ -156,7 +156,42 @@ export interface WireActivityRequest {
   tags?: Record<string, string>;
 }
 
+/** An entity work item (the protocol's first form, which both SDKs read directly). */
+export interface WireEntityBatchRequest {
+  instanceId: string;
+  entityState?: WireString;
+  operations: Array<{ operation: string; requestId: string; input?: WireString }>;
+}
+
+export interface WireOperationResult {
+  success?: { result?: WireString };
+  failure?: { failureDetails?: WireFailureDetails };
+}
+
+export interface WireOperationAction {
+  id?: number;
+  sendSignal?: { instanceId?: string; name?: string; input?: WireString; scheduledTime?: WireTimestamp };
+  startNewOrchestration?: {
+    instanceId?: string;
+    name?: string;
+    version?: WireString;
+    input?: WireString;
+    scheduledTime?: WireTimestamp;
+    parentTraceContext?: unknown;
+  };
+}
+
+export interface WireEntityBatchResult {
+  results?: WireOperationResult[];
+  actions?: WireOperationAction[];
+  entityState?: WireString;
+  /** Set when the batch as a whole failed: nothing of it is to be applied. */
+  failureDetails?: WireFailureDetails;
+  completionToken?: string;
+}
+
 export type WireWorkItem =
   | { orchestratorRequest: WireOrchestratorRequest; completionToken: string }
   | { activityRequest: WireActivityRequest; completionToken: string }
+  | { entityRequest: WireEntityBatchRequest; completionToken: string }
   | { healthPing: Record<string, never>; completionToken?: string };

@@ -5,7 +5,8 @@
  * Invariants kept here:
  * 1. A stream is offered only work its filters accept: no filters means everything; with filters,
  *    a kind whose list is empty accepts nothing, and a name whose versions are listed accepts only
- *    those versions (the Python SDK's reference backend does the same).
+ *    those versions (the Python SDK's reference backend does the same). Entity names match
+ *    whatever their case, as entity names do everywhere.
  * 2. A stream never holds more undelivered-and-uncompleted items of a kind than its limit (a
  *    limit of 0 means the server default).
  * 3. A closed stream is never written to.
@@ -15,19 +16,24 @@
 import type { ServerWritableStream } from "@grpc/grpc-js";
 import type { WireGetWorkItemsRequest, WireWorkItem } from "./wire.js";
 
-export type WorkKind = "orchestration" | "activity";
+export type WorkKind = "orchestration" | "activity" | "entity";
+
+/** Every kind, in the order held work is offered. */
+export const WORK_KINDS: readonly WorkKind[] = ["orchestration", "activity", "entity"];
 
 /** Work items of each kind a worker holds at once when it names no limit. */
 export const DEFAULT_WORK_ITEM_LIMIT = 100;
 
 type Filter = ReadonlyMap<string, ReadonlySet<string>> | undefined;
 
-function filterOf(list: ReadonlyArray<{ name?: string; versions?: string[] }> | undefined): Map<string, Set<string>> {
+/** With `caseless` (entity names), a name matches whatever its case. */
+function filterOf(list: ReadonlyArray<{ name?: string; versions?: string[] }> | undefined, caseless = false): Map<string, Set<string>> {
   const filter = new Map<string, Set<string>>();
   for (const entry of list ?? []) {
-    const versions = filter.get(entry.name ?? "") ?? new Set<string>();
+    const name = caseless ? (entry.name ?? "").toLowerCase() : (entry.name ?? "");
+    const versions = filter.get(name) ?? new Set<string>();
     for (const version of entry.versions ?? []) versions.add(version);
-    filter.set(entry.name ?? "", versions);
+    filter.set(name, versions);
   }
   return filter;
 }
@@ -44,7 +50,7 @@ export class WorkerStream {
   readonly #call: ServerWritableStream<unknown, unknown>;
   readonly #filters: Readonly<Record<WorkKind, Filter>>;
   readonly #limits: Readonly<Record<WorkKind, number>>;
-  readonly #inFlight: Record<WorkKind, number> = { orchestration: 0, activity: 0 };
+  readonly #inFlight: Record<WorkKind, number> = { orchestration: 0, activity: 0, entity: 0 };
   readonly #ping: ReturnType<typeof setInterval>;
   #closed = false;
 
@@ -59,11 +65,13 @@ export class WorkerStream {
     this.#filters = {
       orchestration: filters == null ? undefined : filterOf(filters.orchestrations),
       activity: filters == null ? undefined : filterOf(filters.activities),
+      entity: filters == null ? undefined : filterOf(filters.entities, true),
     };
     const limit = (n: number | undefined): number => (n !== undefined && n > 0 ? n : DEFAULT_WORK_ITEM_LIMIT);
     this.#limits = {
       orchestration: limit(request.maxConcurrentOrchestrationWorkItems),
       activity: limit(request.maxConcurrentActivityWorkItems),
+      entity: limit(request.maxConcurrentEntityWorkItems),
     };
     // A worker that hears nothing for a while (120 s for the Python SDK) takes the connection for dead.
     this.#ping = setInterval(() => this.write({ healthPing: {} }), pingIntervalMs);
@@ -75,7 +83,7 @@ export class WorkerStream {
 
   /** True when the worker asked for work of this kind, name and version (see invariant 1). */
   accepts(kind: WorkKind, name: string, version: string | undefined): boolean {
-    return matches(this.#filters[kind], name, version);
+    return matches(this.#filters[kind], kind === "entity" ? name.toLowerCase() : name, version);
   }
 
   hasRoom(kind: WorkKind): boolean {

@@ -4,6 +4,8 @@
  * that many writes share one commit (one WAL flush). The connection runs in pipeline mode:
  * statements a write does not wait for (its last one, and the savepoint bookkeeping around it)
  * are sent at once behind each other, so a write usually costs one round trip, a stepped write two.
+ * Statements sent one behind the other also leave in one socket write (the socket is corked until
+ * the batch waits on a result): on loopback every write wakes the server, and costs both sides.
  *
  * Invariants kept here:
  * 1. A write that fails rolls back alone (to its savepoint), and its steppers are told at once,
@@ -36,6 +38,17 @@ export class Tail<T> {
 
 type Send = <R>(text: string, values?: readonly unknown[]) => Promise<R[]>;
 
+/** The socket under a pooled connection, when it can hold writes back (pg keeps it on `connection.stream`). */
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+function streamOf(client: pg.ClientBase): Corkable | undefined {
+  const stream = (client as unknown as { connection?: { stream?: Partial<Corkable> } }).connection?.stream;
+  return typeof stream?.cork === "function" && typeof stream.uncork === "function" ? (stream as Corkable) : undefined;
+}
+
 /** One write's view of its transaction: time, statements, and what to announce after commit. */
 export class PgTx {
   /** Something became ready to hand out: `{ kind: "work" }` after commit. */
@@ -49,6 +62,8 @@ export class PgTx {
     /** The store's clock, read once for the write. */
     readonly now: number,
     private readonly send: Send,
+    /** Puts the statements sent so far on the wire; called before waiting on a result. */
+    private readonly flush: () => void,
     /**
      * A later write of the same transaction steps the instance this write would step: this one
      * should leave its message in the inbox, so that one episode applies both.
@@ -56,9 +71,11 @@ export class PgTx {
     readonly stepLater = false,
   ) {}
 
-  /** Sends a statement; its rows. */
+  /** Sends a statement (and every one before it) at once; its rows. */
   query<R>(text: string, values?: readonly unknown[]): Promise<R[]> {
-    return this.send<R>(text, values);
+    const rows = this.send<R>(text, values);
+    this.flush();
+    return rows;
   }
 
   /** Ends the write with a statement it does not wait for; `map` turns its rows into the write's value. */
@@ -198,6 +215,8 @@ class Batch {
   private readonly sent: Sent[] = [];
   private readonly outcomes: Array<Outcome | undefined>;
   private readonly multi: boolean;
+  private readonly stream: Corkable | undefined;
+  private corked = false;
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -206,6 +225,7 @@ class Batch {
   ) {
     this.outcomes = new Array(ops.length).fill(undefined);
     this.multi = ops.length > 1;
+    this.stream = streamOf(client);
   }
 
   /** Runs the batch; throws (after failing every write) only when the connection is unusable. */
@@ -222,7 +242,7 @@ class Batch {
         if (failed !== undefined) next = await this.rollBackOp(failed.op, failed.error);
       }
       await this.settleTails();
-      await this.send(-1, "COMMIT");
+      await this.flushed(this.send(-1, "COMMIT"));
       this.finish();
     } catch (error) {
       this.failAll(error);
@@ -241,22 +261,22 @@ class Batch {
       const failed = await this.firstFailure();
       this.outcomes[0] = { ok: false, error: failed?.error ?? error };
       for (const stepper of tx.steppers) stepper.discard?.();
-      await this.send(-1, "ROLLBACK");
+      await this.flushed(this.send(-1, "ROLLBACK"));
       this.finish();
       return;
     }
     const commit = this.send(-1, "COMMIT");
     try {
-      value = value instanceof Tail ? await value.promise : value;
+      value = value instanceof Tail ? await this.flushed(value.promise) : value;
     } catch (error) {
       // The tail failed: the COMMIT behind it was a rollback (or the tail was a refusal that wrote nothing).
-      await commit;
+      await this.flushed(commit);
       this.outcomes[0] = { ok: false, error };
       for (const stepper of tx.steppers) stepper.discard?.();
       this.finish();
       return;
     }
-    await commit;
+    await this.flushed(commit);
     this.outcomes[0] = { ok: true, tx, value };
     this.finish();
   }
@@ -279,8 +299,8 @@ class Batch {
         }
         this.outcomes[i] = { ok: false, error: failed?.error ?? error };
         for (const stepper of tx.steppers) stepper.discard?.();
-        await this.send(-1, "ROLLBACK TO SAVEPOINT s");
-        await this.send(-1, "RELEASE SAVEPOINT s");
+        this.send(-1, "ROLLBACK TO SAVEPOINT s");
+        await this.flushed(this.send(-1, "RELEASE SAVEPOINT s"));
         this.sent.length = 0;
         continue;
       }
@@ -303,14 +323,15 @@ class Batch {
       this.outcomes[i] = undefined;
     }
     // The failed write's savepoint is the newest that exists: every later SAVEPOINT failed.
-    await this.send(-1, "ROLLBACK TO SAVEPOINT s");
-    await this.send(-1, "RELEASE SAVEPOINT s");
+    this.send(-1, "ROLLBACK TO SAVEPOINT s");
+    await this.flushed(this.send(-1, "RELEASE SAVEPOINT s"));
     this.sent.length = 0;
     return op + 1;
   }
 
   /** Every statement succeeded: turns the writes' tails into their values, or into refusals. */
   private async settleTails(): Promise<void> {
+    this.flush();
     for (let i = 0; i < this.outcomes.length; i++) {
       const outcome = this.outcomes[i];
       if (outcome === undefined || !outcome.ok || !(outcome.value instanceof Tail)) continue;
@@ -325,6 +346,7 @@ class Batch {
 
   /** Waits for every statement in flight; the first (in send order) that failed, if any. */
   private async firstFailure(): Promise<Sent | undefined> {
+    this.flush();
     await Promise.all(this.sent.map((s) => s.promise.catch(() => undefined)));
     return this.sent.find((s) => s.failed);
   }
@@ -332,10 +354,11 @@ class Batch {
   private newTx(op: number): PgTx {
     const steps = this.ops[op]!.steps;
     const stepLater = steps !== undefined && this.ops.some((other, i) => i > op && other.steps === steps);
-    return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values), stepLater);
+    return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values), () => this.flush(), stepLater);
   }
 
   private send<R>(op: number, text: string, values?: readonly unknown[]): Promise<R[]> {
+    this.hold();
     const promise = run<R>(this.client, text, values).then((result) => result.rows);
     const sent: Sent = { op, promise, failed: false, error: undefined };
     promise.catch((error: unknown) => {
@@ -343,6 +366,27 @@ class Batch {
       sent.error = error;
     });
     this.sent.push(sent);
+    return promise;
+  }
+
+  /** Holds socket writes back until `flush` (or, at the latest, the next turn of the event loop). */
+  private hold(): void {
+    if (this.corked || this.stream === undefined) return;
+    this.corked = true;
+    this.stream.cork();
+    setImmediate(() => this.flush());
+  }
+
+  /** Puts every statement sent so far on the wire. */
+  private flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.stream!.uncork();
+  }
+
+  /** `promise`, once what was sent before it is on the wire. */
+  private flushed<T>(promise: Promise<T>): Promise<T> {
+    this.flush();
     return promise;
   }
 

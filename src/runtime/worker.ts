@@ -125,7 +125,9 @@ export class Worker {
     if (this.#state !== "new") throw new WorkerStateError(`A worker starts once; this one is ${this.#state}.`);
     this.#state = "running";
     this.#unsubscribe = this.#store.subscribe((event) => {
-      if (event.kind === "work") this.wake();
+      if (event.kind !== "work") return;
+      if (event.queue !== "tasks") this.#orchestrationWake.notify();
+      if (event.queue !== "instances") this.#activityWake.notify();
     });
     for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
     this.#loops.push(this.#activityLoop());
@@ -223,7 +225,9 @@ export class Worker {
         });
         failures = 0;
         this.#accept(session, result);
-        if (result === undefined) await this.#idle(this.#orchestrationWake);
+        // Fewer instances than asked for: none was left ready when the store looked, and work
+        // that became ready since is announced by an event, which the wake-up remembers.
+        if (result === undefined || session.stepped.length < STEP_BATCH) await this.#idle(this.#orchestrationWake);
       } catch (error) {
         this.#discard(session);
         failures++;

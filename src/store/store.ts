@@ -302,9 +302,16 @@ export interface RewindRequest {
   readonly messages: readonly NewMessage[];
 }
 
+/**
+ * The queues work can become ready in: instances with visible messages (orchestrations and
+ * entities, for `stepOrchestration`/`leaseOrchestration`) and activity tasks (`leaseActivities`).
+ */
+export type WorkQueue = "instances" | "tasks";
+
 /** Notifications a store emits when something happens (in-process; across processes where the adapter can). */
 export type StoreEvent =
-  | { readonly kind: "work" }
+  /** Work became ready in `queue`; without a queue, look in both. */
+  | { readonly kind: "work"; readonly queue?: WorkQueue }
   | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus };
 
 /** Durable storage for Perdure. Every method is atomic. */

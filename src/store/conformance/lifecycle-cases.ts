@@ -96,21 +96,31 @@ export function lifecycleCases(factory: StoreFactory): void {
       const { store } = h;
       const { events } = listen();
       await store.createInstance(startRequest("a"));
-      expect(events).toContainEqual({ kind: "work" });
+      expect(events).toContainEqual({ kind: "work", queue: "instances" });
+      expect(events).not.toContainEqual({ kind: "work", queue: "tasks" });
       expect(events).toContainEqual({ kind: "instance", instanceId: "a", status: "Pending" });
       events.length = 0;
       const item = await store.leaseOrchestration(WORKER);
       expect(events).toEqual([]);
       await store.commitOrchestration(item!, commitFor(item!, { tasks: [newTask("a", "a-e1", 1)] }));
-      expect(events).toContainEqual({ kind: "work" });
+      expect(events).toContainEqual({ kind: "work", queue: "tasks" });
       expect(events).toContainEqual({ kind: "instance", instanceId: "a", status: "Running" });
       events.length = 0;
       const [task] = await store.leaseActivities({ ...WORKER, max: 1 });
       await store.completeActivity(task!, { ok: true });
-      expect(events).toEqual([{ kind: "work" }]);
+      expect(events).toEqual([{ kind: "work", queue: "instances" }]);
       events.length = 0;
       await store.sendMessages([{ instanceId: "a", event: raised("e") }]);
-      expect(events).toEqual([{ kind: "work" }]);
+      expect(events).toEqual([{ kind: "work", queue: "instances" }]);
+      events.length = 0;
+      const [again] = await store.leaseActivities({ ...WORKER, max: 1 });
+      expect(again).toBeUndefined();
+      const next = await store.leaseOrchestration(WORKER);
+      await store.commitOrchestration(next!, commitFor(next!, { tasks: [newTask("a", "a-e1", 2)] }));
+      events.length = 0;
+      const [second] = await store.leaseActivities({ ...WORKER, max: 1 });
+      await store.abandonActivity(second!);
+      expect(events).toEqual([{ kind: "work", queue: "tasks" }]);
     });
 
     it("announces a terminal status reached on the stepped path", async () => {

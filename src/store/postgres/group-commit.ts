@@ -26,7 +26,7 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type { OrchestrationStepper, RuntimeStatus } from "../store.js";
+import type { OrchestrationStepper, RuntimeStatus, WorkQueue } from "../store.js";
 
 /** The last statement of a write, which the write does not wait for. */
 export class Tail<T> {
@@ -51,8 +51,8 @@ function streamOf(client: pg.ClientBase): Corkable | undefined {
 
 /** One write's view of its transaction: time, statements, and what to announce after commit. */
 export class PgTx {
-  /** Something became ready to hand out: `{ kind: "work" }` after commit. */
-  work = false;
+  /** Queues in which something became ready to hand out: `{ kind: "work", queue }` after commit. */
+  readonly work = new Set<WorkQueue>();
   /** Instances whose status changed, with the status they ended the transaction in. */
   readonly statuses = new Map<string, RuntimeStatus>();
   /** Steppers that ran in this write, to be told if it rolls back. */

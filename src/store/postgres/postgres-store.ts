@@ -144,7 +144,7 @@ export class PostgresStore implements Store {
         const taken = rows[0]?.taken ?? null;
         if (taken !== null) throw new InstanceExistsError(request.instanceId, taken as RuntimeStatus);
         tx.statuses.set(request.instanceId, RuntimeStatus.Pending);
-        if ((doc.visible as number) <= tx.now) tx.work = true;
+        if ((doc.visible as number) <= tx.now) tx.work.add("instances");
       });
     });
   }
@@ -156,7 +156,7 @@ export class PostgresStore implements Store {
       return tx.tail(sql.sendMessages(this.s), [JSON.stringify(params), tx.now, this.origin], (rows: Array<{ missing: string | null }>) => {
         const missing = rows[0]?.missing ?? null;
         if (missing !== null) throw new InstanceNotFoundError(missing);
-        if (params.some((m) => m.a <= tx.now)) tx.work = true;
+        if (params.some((m) => m.a <= tx.now)) tx.work.add("instances");
       });
     });
   }
@@ -193,7 +193,7 @@ export class PostgresStore implements Store {
       return tx.tail(sql.abandonInstance(this.s), params, (rows: Array<{ result: string }>) => {
         const result = rows[0]?.result;
         if (result === "lost") throw lostInstance(item);
-        if (result === "work") tx.work = true;
+        if (result === "work") tx.work.add("instances");
       });
     });
   }
@@ -260,7 +260,7 @@ export class PostgresStore implements Store {
       const delivered = (rows: Begin[]): undefined => {
         const result = rows[0]?.o_result;
         if (result === "lost") throw lostTask(item);
-        if (result === "inboxed") tx.work = true;
+        if (result === "inboxed") tx.work.add("instances");
         return undefined;
       };
       if (stepper === undefined || tx.stepLater) return tx.tail(sql.completeTask(this.s), [...params, this.origin], delivered);
@@ -273,7 +273,7 @@ export class PostgresStore implements Store {
       // The stepper declined: the outcome goes to the inbox like any other message.
       const message = JSON.stringify([messageParam({ instanceId, executionId, event }, tx.now)]);
       return tx.tail(sql.insertMessages(this.s), [message, tx.now], () => {
-        tx.work = true;
+        tx.work.add("instances");
         return undefined;
       });
     }, stepper === undefined ? "write" : "step", stepper === undefined ? undefined : item.instanceId);
@@ -285,7 +285,7 @@ export class PostgresStore implements Store {
       const params = [rowId(item.id) ?? "0", item.lockToken, tx.now, tx.now + delayMs, this.origin];
       return tx.tail(sql.abandonTask(this.s), params, (rows: Array<{ found: boolean }>) => {
         if (rows[0]?.found !== true) throw lostTask(item);
-        tx.work = delayMs === 0;
+        if (delayMs === 0) tx.work.add("tasks");
       });
     });
   }
@@ -391,7 +391,8 @@ export class PostgresStore implements Store {
           throw new InvalidInstanceStateError(instanceId, RuntimeStatus.Failed, "rewind", expected);
         }
         tx.statuses.set(instanceId, RuntimeStatus.Running);
-        if (tasks.some((t) => t.w === null) || messages.some((m) => m.a <= tx.now)) tx.work = true;
+        if (tasks.some((t) => t.w === null)) tx.work.add("tasks");
+        if (messages.some((m) => m.a <= tx.now)) tx.work.add("instances");
       });
     });
   }
@@ -472,7 +473,12 @@ export class PostgresStore implements Store {
           `but its current execution is '${result.o_result.slice(10)}'.`,
       );
     }
-    if (result.o_work) tx.work = true;
+    if (result.o_work) {
+      // The statement tells only that something is ready. Without tasks enqueued unleased it is
+      // messages; with them, messages may be ready too, and both queues are announced.
+      if (commit.tasks.some((task) => task.lease === undefined)) tx.work.add("tasks");
+      tx.work.add("instances");
+    }
     if (result.o_changed) tx.statuses.set(instanceId, commit.continueAsNew === undefined ? commit.status : RuntimeStatus.Running);
     const leased = result.o_leased ?? [];
     const leasedTasks = commit.tasks
@@ -511,7 +517,7 @@ export class PostgresStore implements Store {
   private emitCommitted(tx: PgTx): void {
     const events: StoreEvent[] = [];
     for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
-    if (tx.work) events.push({ kind: "work" });
+    for (const queue of tx.work) events.push({ kind: "work", queue });
     this.emit(events);
   }
 

@@ -167,7 +167,7 @@ export class SqliteStore implements Store {
       if (delayMs > 0) {
         this.sql.run(sql.DELAY_VISIBLE_MESSAGES, { instanceId, visibleAt: tx.later(delayMs), now: tx.nowIso });
       } else {
-        tx.work = this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined;
+        if (this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined) tx.work.add("instances");
       }
     });
   }
@@ -245,7 +245,7 @@ export class SqliteStore implements Store {
     return this.write((tx) => {
       const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, visibleAt: tx.later(delayMs) };
       if (this.sql.run(sql.RELEASE_TASK_LOCK, params) === 0) throw lostTask(item);
-      tx.work = delayMs === 0;
+      if (delayMs === 0) tx.work.add("tasks");
     });
   }
 
@@ -503,7 +503,7 @@ export class SqliteStore implements Store {
     if (this.listeners.size === 0) return;
     const events: StoreEvent[] = [];
     for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
-    if (tx.work) events.push({ kind: "work" });
+    for (const queue of tx.work) events.push({ kind: "work", queue });
     for (const event of events) {
       for (const listener of [...this.listeners]) {
         try {

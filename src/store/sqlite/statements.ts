@@ -5,7 +5,7 @@
  * @module
  */
 import type Database from "better-sqlite3";
-import type { OrchestrationStepper, RuntimeStatus } from "../store.js";
+import type { OrchestrationStepper, RuntimeStatus, WorkQueue } from "../store.js";
 import { iso } from "./rows.js";
 
 /** Named parameters of a statement; `undefined` binds as NULL. */
@@ -44,8 +44,8 @@ export class Statements {
  */
 export class Tx {
   readonly nowIso: string;
-  /** Something became ready to hand out: notify `{ kind: "work" }` after commit. */
-  work = false;
+  /** Queues in which something became ready to hand out: `{ kind: "work", queue }` after commit. */
+  readonly work = new Set<WorkQueue>();
   /** Instances whose status changed, with the status they ended the transaction in. */
   readonly statuses = new Map<string, RuntimeStatus>();
   /** Steppers that ran in this write, to be told if it rolls back. */

@@ -51,7 +51,7 @@ export class Writes {
       visibleAt: iso(visibleMs),
       timerId: event.type === "TimerFired" ? event.timerId : null,
     });
-    if (inserted > 0 && visibleMs <= tx.now) tx.work = true;
+    if (inserted > 0 && visibleMs <= tx.now) tx.work.add("instances");
     return inserted > 0;
   }
 
@@ -71,7 +71,7 @@ export class Writes {
       dequeueCount: task.lease === undefined ? 0 : 1,
     });
     if (task.lease === undefined) {
-      tx.work = true;
+      tx.work.add("tasks");
       return undefined;
     }
     return toActivityWorkItem(row!);
@@ -151,7 +151,7 @@ export class Writes {
     for (const message of commit.messages) this.insertMessage(tx, message);
     this.updateInstance(tx, row, commit);
     // Released with messages left (unconsumed, or written during the episode): someone can take it.
-    if (this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined) tx.work = true;
+    if (this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined) tx.work.add("instances");
     return { leasedTasks };
   }
 

@@ -16,7 +16,7 @@ import { describeStoreConformance, TestClock } from "../../src/store/conformance
 import { RecordingStepper, WORKER, commitFor, startRequest } from "../../src/store/conformance/fixtures.js";
 import { SchemaTooNewError } from "../../src/store/errors.js";
 import { postgres, type PostgresOptions, type PostgresStore } from "../../src/store/postgres/index.js";
-import { LATEST_SCHEMA_VERSION } from "../../src/store/postgres/migrations.js";
+import { LATEST_SCHEMA_VERSION, MIGRATIONS, channelOf } from "../../src/store/postgres/migrations.js";
 import type { StoreEvent } from "../../src/store/store.js";
 
 const url = process.env.PERDURE_TEST_PG_URL;
@@ -101,11 +101,70 @@ describe.skipIf(!url)("postgres", () => {
       const fresh = `perdure_test_${suffix}_m`;
       schemas.add(fresh);
       const opened = await Promise.all(Array.from({ length: 6 }, () => track(open({ schema: fresh, poolSize: 1 }))));
-      expect(opened.map((s) => s.migrationsApplied.length).sort()).toEqual([0, 0, 0, 0, 0, 1]);
-      const versions = await admin(async (c) => (await c.query(`SELECT version FROM "${fresh}".schema_migrations`)).rows);
-      expect(versions).toEqual([{ version: LATEST_SCHEMA_VERSION }]);
+      expect(opened.map((s) => s.migrationsApplied.length).sort()).toEqual([0, 0, 0, 0, 0, LATEST_SCHEMA_VERSION]);
+      const versions = await admin(async (c) => (await c.query(`SELECT version FROM "${fresh}".schema_migrations ORDER BY version`)).rows);
+      expect(versions).toEqual(MIGRATIONS.map((m) => ({ version: m.version })));
       await opened[0]!.createInstance(startRequest("m-1"));
       expect((await opened[5]!.getInstance("m-1"))?.status).toBe("Pending");
+    });
+
+    it("brings a schema of version 1 up to date, keeping its instances", async () => {
+      const old = `perdure_test_${suffix}_v1`;
+      schemas.add(old);
+      await admin(async (c) => {
+        await c.query(`CREATE SCHEMA "${old}"`);
+        await c.query(`CREATE TABLE "${old}".schema_migrations (version integer PRIMARY KEY, description text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+        for (const statement of MIGRATIONS[0]!.statements(`"${old}"`, channelOf(old))) await c.query(statement);
+        await c.query(`INSERT INTO "${old}".schema_migrations (version, description) VALUES (1, 'version 1')`);
+      });
+      const first = await track(open({ schema: old }));
+      expect(first.migrationsApplied).toEqual(MIGRATIONS.slice(1).map((m) => m.version));
+      await first.createInstance(startRequest("v1-1"));
+      const second = await track(open({ schema: old }));
+      expect(second.migrationsApplied).toEqual([]);
+      const done = nextEvent(second, (e) => e.kind === "instance" && e.instanceId === "v1-1" && e.status === "Completed");
+      await first.stepOrchestration(new RecordingStepper((w) => commitFor(w, { status: "Completed" })), WORKER);
+      await done;
+    });
+
+    it("notifies only while another store listens on the schema", async () => {
+      // A plain LISTEN connection that is not a store: it hears what stores send, and is not
+      // counted as a listener. Notifications arrive in commit order, so a marker sent after a
+      // commit arrives after that commit's notifications, if it sent any.
+      const heard: string[] = [];
+      const raw = new pg.Client({ connectionString: url });
+      await raw.connect();
+      try {
+        let marked: (() => void) | undefined;
+        raw.on("notification", (n) => {
+          if (n.payload === "marker") marked?.();
+          else heard.push(n.payload ?? "");
+        });
+        await raw.query(`LISTEN "${channelOf(schema)}"`);
+        const mark = async (): Promise<void> => {
+          const arrived = new Promise<void>((resolve) => (marked = resolve));
+          await admin((c) => c.query("SELECT pg_notify($1, 'marker')", [channelOf(schema)]));
+          await arrived;
+        };
+        const a = await track(open());
+        await a.createInstance(startRequest("l-1"));
+        await mark();
+        expect(heard).toEqual([]);
+
+        const b = await open();
+        await a.createInstance(startRequest("l-2"));
+        await mark();
+        expect(heard.some((p) => p.includes('"l-2"'))).toBe(true);
+        expect(heard.some((p) => p.includes('"w"'))).toBe(true);
+
+        await b.close();
+        heard.length = 0;
+        await a.createInstance(startRequest("l-3"));
+        await mark();
+        expect(heard).toEqual([]);
+      } finally {
+        await raw.end();
+      }
     });
 
     it("refuses a schema written by newer code and leaves it untouched", async () => {

@@ -14,6 +14,9 @@
  *    snapshot per statement); reading them in the locking statement could hand consumed messages out again.
  * 5. Notifications (`pg_notify`, delivered at commit) carry the origin store's id, so a store can
  *    ignore its own: `{"o":origin,"w":1}` for new work, `{"o":origin,"i":id,"s":status}` for a status.
+ *    From schema version 2 they are sent only while another store listens (a row of `listeners`
+ *    with another origin): a NOTIFY serializes commits and costs a transaction about as much as
+ *    its WAL flush, and a store alone on its schema announces its commits in-process.
  *
  * @module
  */
@@ -378,6 +381,30 @@ function management(s: string): string[] {
 }
 
 /** Every function of schema version 1, in creation order. */
+/**
+ * Schema version 2: the stores listening on the schema, one row per LISTEN connection (its server
+ * process, identified by pid and start time so that a reused pid is not mistaken for it), and
+ * notification helpers that stay silent while no other store listens.
+ */
+export function listenersV2(s: string, channel: string): string[] {
+  return [
+    `CREATE TABLE ${s}.listeners (
+      pid integer NOT NULL,
+      backend_start timestamptz NOT NULL,
+      origin text NOT NULL,
+      PRIMARY KEY (pid, backend_start)
+    )`,
+    `CREATE OR REPLACE FUNCTION ${s}.notify_work(p_origin text) RETURNS void LANGUAGE sql AS $$
+      SELECT pg_notify('${channel}', json_build_object('o', p_origin, 'w', 1)::text)
+      WHERE EXISTS (SELECT 1 FROM ${s}.listeners WHERE origin <> p_origin)
+    $$`,
+    `CREATE OR REPLACE FUNCTION ${s}.notify_status(p_origin text, p_id text, p_status text) RETURNS void LANGUAGE sql AS $$
+      SELECT pg_notify('${channel}', json_build_object('o', p_origin, 'i', p_id, 's', p_status)::text)
+      WHERE EXISTS (SELECT 1 FROM ${s}.listeners WHERE origin <> p_origin)
+    $$`,
+  ];
+}
+
 export function functionsV1(s: string, channel: string): string[] {
   return [...helpers(s, channel), ...leasing(s), ...commits(s), ...management(s)];
 }

@@ -9,6 +9,11 @@
  *    once, for whatever was announced while nobody listened.
  * 2. A store's own notifications are ignored here: it announces its commits in-process already.
  * 3. After `close()`, no reconnect is attempted and no event is delivered.
+ * 4. While connected, the store is registered in the schema's `listeners` table under its LISTEN
+ *    connection's server process, so that other stores notify it (functions.ts, convention 5).
+ *    The row is written after LISTEN, so nothing sent after it is seen is missed; rows of server
+ *    processes that are gone (a crashed store) are deleted by the next store that connects or
+ *    checks, every CLEANUP_INTERVAL_MS.
  *
  * @module
  */
@@ -19,10 +24,14 @@ import { quoteIdent } from "./sql.js";
 const STATUSES = new Set<string>(Object.values(RuntimeStatus));
 const MIN_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 5000;
+/** How often rows of stores whose connection is gone are deleted from `listeners`. */
+const CLEANUP_INTERVAL_MS = 30_000;
 
 export interface ListenerOptions {
   readonly connection: pg.ClientConfig;
   readonly channel: string;
+  /** The quoted schema name, for the `listeners` table. */
+  readonly schema: string;
   /** This store's id: notifications that carry it are its own. */
   readonly origin: string;
   readonly deliver: (event: StoreEvent) => void;
@@ -35,6 +44,7 @@ export class Listener {
   private closed = false;
   private backoffMs = MIN_BACKOFF_MS;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private cleanupTimer: ReturnType<typeof setInterval> | undefined;
   /** Times connected so far (1 after the first connect); for tests. */
   connects = 0;
 
@@ -53,9 +63,13 @@ export class Listener {
   async close(): Promise<void> {
     this.closed = true;
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
+    if (this.cleanupTimer !== undefined) clearInterval(this.cleanupTimer);
     const client = this.client;
     this.client = undefined;
-    if (client !== undefined) await client.end().catch(() => undefined);
+    if (client === undefined) return;
+    // Other stores stop notifying this one at once (the row would go at their next cleanup anyway).
+    await client.query(`DELETE FROM ${this.options.schema}.listeners WHERE pid = pg_backend_pid()`).catch(() => undefined);
+    await client.end().catch(() => undefined);
   }
 
   private async connect(): Promise<void> {
@@ -68,6 +82,7 @@ export class Listener {
     try {
       await client.connect();
       await client.query(`LISTEN ${quoteIdent(this.options.channel)}`);
+      await this.register(client);
     } catch (error) {
       client.removeAllListeners("end");
       await client.end().catch(() => undefined);
@@ -82,6 +97,32 @@ export class Listener {
     this.connects += 1;
     // Anything announced while this store was not listening may be waiting.
     if (this.connects > 1) this.options.deliver({ kind: "work" });
+  }
+
+  /** Writes this connection's row in `listeners` (invariant 4), after deleting those of connections that are gone. */
+  private async register(client: pg.Client): Promise<void> {
+    await this.cleanUp(client);
+    await client.query(
+      `INSERT INTO ${this.options.schema}.listeners (pid, backend_start, origin)
+       SELECT pid, backend_start, $1 FROM pg_stat_activity WHERE pid = pg_backend_pid()
+       ON CONFLICT (pid, backend_start) DO UPDATE SET origin = EXCLUDED.origin`,
+      [this.options.origin],
+    );
+    if (this.cleanupTimer === undefined) {
+      this.cleanupTimer = setInterval(() => {
+        if (this.client !== undefined) void this.cleanUp(this.client).catch(() => undefined);
+      }, CLEANUP_INTERVAL_MS);
+      this.cleanupTimer.unref?.();
+    }
+  }
+
+  private async cleanUp(client: pg.Client): Promise<void> {
+    await client.query(
+      `DELETE FROM ${this.options.schema}.listeners l WHERE NOT EXISTS (
+         SELECT 1 FROM pg_stat_activity a
+         -- Without the right to see another role's sessions, their start time reads NULL.
+         WHERE a.pid = l.pid AND (a.backend_start IS NULL OR a.backend_start = l.backend_start))`,
+    );
   }
 
   private lost(client: pg.Client, error: unknown): void {

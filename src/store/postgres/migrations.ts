@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1 } from "./functions.js";
+import { functionsV1, listenersV2 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -105,6 +105,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 1,
     description: "instances and entities, their inboxes, histories and activity tasks, and the functions that apply each operation",
     statements: (s: string, channel: string) => [...tablesV1(s), ...functionsV1(s, channel)],
+  },
+  {
+    version: 2,
+    description: "the stores listening for notifications; notifications are sent only while another store listens",
+    statements: (s: string, channel: string) => listenersV2(s, channel),
   },
 ]);
 

@@ -10,6 +10,7 @@ import pg from "pg";
 import { Listener } from "./listener.js";
 import { channelOf, migrate } from "./migrations.js";
 import { PostgresStore } from "./postgres-store.js";
+import { quoteIdent } from "./sql.js";
 
 export interface OpenSettings {
   readonly schema: string;
@@ -64,6 +65,7 @@ export async function openPostgresStore(url: string, settings: OpenSettings): Pr
     listener = new Listener({
       connection,
       channel: channelOf(settings.schema),
+      schema: quoteIdent(settings.schema),
       origin,
       deliver: (event) => store.deliver(event),
       warn: settings.onWarning,

@@ -90,7 +90,9 @@ export class Dispatcher {
   start(): void {
     this.#running = true;
     this.#unsubscribe = this.#o.store.subscribe((event) => {
-      if (event.kind === "work") this.#wake();
+      if (event.kind !== "work") return;
+      if (event.queue !== "tasks") this.#orchestrationWake.notify();
+      if (event.queue !== "instances") this.#activityWake.notify();
     });
     this.#loops = [this.#orchestrationLoop(), this.#activityLoop()];
     this.#work.start();

@@ -1,26 +1,32 @@
 /**
  * Group commit on PostgreSQL: writes asked for while a transaction is in flight are queued, and
- * run together in the next transaction on one pooled connection, each in its own savepoint, so
- * that many writes share one commit (one WAL flush). The connection runs in pipeline mode:
- * statements a write does not wait for (its last one, and the savepoint bookkeeping around it)
- * are sent at once behind each other, so a write usually costs one round trip, a stepped write two.
- * Statements sent one behind the other also leave in one socket write (the socket is corked until
- * the batch waits on a result): on loopback every write wakes the server, and costs both sides.
+ * run together in the next transaction on one pooled connection, so that many writes share one
+ * commit (one WAL flush). The connection runs in pipeline mode: statements a write does not wait
+ * for (its last one) are sent at once behind each other, so a write usually costs one round trip,
+ * a stepped write two. Statements sent one behind the other also leave in one socket write (the
+ * socket is corked until the batch waits on a result): on loopback every write wakes the server,
+ * and costs both sides.
+ *
+ * Writes do not fail in the normal course: refusals (a lost lease, a taken id) are values (see
+ * invariant 4). So a batch runs its writes with no savepoint, which would double the statements
+ * sent, and pays for a failure only when one happens: the transaction is rolled back and run
+ * again without the failed write.
  *
  * Invariants kept here:
- * 1. A write that fails rolls back alone (to its savepoint), and its steppers are told at once,
- *    before any later write of the batch goes on. If the transaction itself fails, every write
- *    in it fails and every stepper in it is told.
+ * 1. A write that fails fails alone: the transaction is rolled back and the other writes run again
+ *    from the start, in a new transaction, without it. Its steppers are told at once, before any
+ *    write of the batch runs again; the steppers of the others are told too (their episodes were
+ *    rolled back with it). If the transaction itself fails (BEGIN, COMMIT, the connection),
+ *    every write in it fails and every stepper in it is told.
  * 2. Each write's promise settles only after its transaction committed (or failed).
  * 3. A stepper runs only after one of its write's statements came back without error. In a
- *    pipeline, a failed statement makes every later one of the transaction fail too; so a write
- *    that failed only because an earlier one did has not run a stepper, and is run again from
- *    the start after the failed write is rolled back.
+ *    pipeline, a failed statement makes every later one of the transaction fail too; so the
+ *    first statement that failed (in send order) names the failed write, and a write that failed
+ *    only because an earlier one did has not run a stepper.
  * 4. A write's last statement (its tail) may be turned into a refusal (a thrown error) by the
  *    write only when that statement wrote nothing (see functions.ts, convention 3); a refusal
  *    therefore needs no rollback, and the writes pipelined behind it stand.
- * 5. At most `maxBatch` writes share a transaction (each savepoint is a subtransaction; beyond 64
- *    PostgreSQL's snapshots overflow their subtransaction cache).
+ * 5. At most `maxBatch` writes share a transaction.
  *
  * @module
  */
@@ -233,16 +239,14 @@ class Batch {
     try {
       this.send(-1, "BEGIN");
       if (!this.multi) return await this.runSingle();
-      let next = 0;
-      while (next < this.ops.length) {
-        next = await this.runFrom(next);
-        if (next < this.ops.length) continue;
-        // Every write sent: wait for the statements in flight; a failed tail means running again from after it.
-        const failed = await this.firstFailure();
-        if (failed !== undefined) next = await this.rollBackOp(failed.op, failed.error);
+      let live = this.ops.map((_, i) => i);
+      for (;;) {
+        const failed = await this.attempt(live);
+        if (failed === undefined) break;
+        // Left out; the others run again from the start, in a new transaction.
+        live = live.filter((i) => i !== failed);
+        this.send(-1, "BEGIN");
       }
-      await this.settleTails();
-      await this.flushed(this.send(-1, "COMMIT"));
       this.finish();
     } catch (error) {
       this.failAll(error);
@@ -250,7 +254,7 @@ class Batch {
     }
   }
 
-  /** One write, no savepoint: its failure is the transaction's. COMMIT is pipelined behind its tail. */
+  /** One write: its failure is the transaction's. COMMIT is pipelined behind its tail. */
   private async runSingle(): Promise<void> {
     const op = this.ops[0]!;
     const tx = this.newTx(0);
@@ -281,52 +285,45 @@ class Batch {
     this.finish();
   }
 
-  /** Runs writes from `start` in savepoints until all are sent; returns where to go on from. */
-  private async runFrom(start: number): Promise<number> {
-    for (let i = start; i < this.ops.length; i++) {
-      const tx = this.newTx(i);
-      this.send(i, "SAVEPOINT s");
-      let value: unknown;
+  /**
+   * Runs the `live` writes one behind the other in the open transaction and commits them. When
+   * one fails, rolls back and returns its index: it is settled as failed, its steppers are told
+   * at once, and the steppers of the others are told too (they run again).
+   */
+  private async attempt(live: readonly number[]): Promise<number | undefined> {
+    let thrown: { op: number; error: unknown } | undefined;
+    for (const i of live) {
+      const tx = this.newTx(i, live);
       try {
-        value = await this.ops[i]!.body(tx);
+        this.outcomes[i] = { ok: true, tx, value: await this.ops[i]!.body(tx) };
       } catch (error) {
-        const failed = await this.firstFailure();
-        if (failed !== undefined && failed.op < 0) throw failed.error;
-        if (failed !== undefined && failed.op < i) {
-          // An earlier write's tail failed; this one only failed behind it (and ran no stepper).
-          for (const stepper of tx.steppers) stepper.discard?.();
-          return this.rollBackOp(failed.op, failed.error);
-        }
-        this.outcomes[i] = { ok: false, error: failed?.error ?? error };
+        // Not a statement of its own that failed, unless the one that did is found below.
         for (const stepper of tx.steppers) stepper.discard?.();
-        this.send(-1, "ROLLBACK TO SAVEPOINT s");
-        await this.flushed(this.send(-1, "RELEASE SAVEPOINT s"));
-        this.sent.length = 0;
-        continue;
+        thrown = { op: i, error };
+        break;
       }
-      this.send(i, "RELEASE SAVEPOINT s");
-      this.outcomes[i] = { ok: true, tx, value };
     }
-    return this.ops.length;
-  }
-
-  /** Rolls back write `op` (whose statement failed with `error`); the writes after it run again. */
-  private async rollBackOp(op: number, error: unknown): Promise<number> {
-    // BEGIN or savepoint bookkeeping failed: the transaction is lost as a whole.
-    if (op < 0) throw error;
-    const outcome = this.outcomes[op];
-    if (outcome?.ok) for (const stepper of outcome.tx.steppers) stepper.discard?.();
-    this.outcomes[op] = { ok: false, error };
-    for (let i = op + 1; i < this.ops.length; i++) {
-      const later = this.outcomes[i];
-      if (later?.ok) for (const stepper of later.tx.steppers) stepper.discard?.();
+    const failed = await this.firstFailure();
+    if (failed !== undefined && failed.op < 0) throw failed.error;
+    // The first statement that failed is the culprit; a write whose awaited statement failed
+    // behind it failed only because of it (the pipeline aborts the rest of the transaction).
+    const culprit = failed ?? thrown;
+    if (culprit === undefined) {
+      await this.settleTails();
+      await this.flushed(this.send(-1, "COMMIT"));
+      return undefined;
+    }
+    const own = this.outcomes[culprit.op];
+    if (own?.ok) for (const stepper of own.tx.steppers) stepper.discard?.();
+    for (const i of live) {
+      const outcome = this.outcomes[i];
+      if (i !== culprit.op && outcome?.ok) for (const stepper of outcome.tx.steppers) stepper.discard?.();
       this.outcomes[i] = undefined;
     }
-    // The failed write's savepoint is the newest that exists: every later SAVEPOINT failed.
-    this.send(-1, "ROLLBACK TO SAVEPOINT s");
-    await this.flushed(this.send(-1, "RELEASE SAVEPOINT s"));
+    this.outcomes[culprit.op] = { ok: false, error: culprit.error };
+    await this.flushed(this.send(-1, "ROLLBACK"));
     this.sent.length = 0;
-    return op + 1;
+    return culprit.op;
   }
 
   /** Every statement succeeded: turns the writes' tails into their values, or into refusals. */
@@ -351,9 +348,9 @@ class Batch {
     return this.sent.find((s) => s.failed);
   }
 
-  private newTx(op: number): PgTx {
+  private newTx(op: number, live?: readonly number[]): PgTx {
     const steps = this.ops[op]!.steps;
-    const stepLater = steps !== undefined && this.ops.some((other, i) => i > op && other.steps === steps);
+    const stepLater = steps !== undefined && (live ?? []).some((i) => i > op && this.ops[i]!.steps === steps);
     return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values), () => this.flush(), stepLater);
   }
 

@@ -21,7 +21,7 @@ export interface OpenSettings {
   readonly onWarning: (message: string, error: unknown) => void;
 }
 
-/** Writes that share one transaction at most (each is a savepoint; see group-commit.ts). */
+/** Writes that share one transaction at most (see group-commit.ts). */
 const MAX_BATCH = 64;
 /**
  * Write transactions in flight at once per lane (stepping, other writes). One measured best (W2,

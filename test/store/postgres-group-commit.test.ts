@@ -1,0 +1,70 @@
+/**
+ * Group commit on PostgreSQL, below the store: writes of one turn share a transaction, and a
+ * write whose statement fails is left out while the others commit. Needs PERDURE_TEST_PG_URL
+ * (skipped without it); uses its own table, dropped at the end.
+ */
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GroupCommit, type PgTx } from "../../src/store/postgres/group-commit.js";
+import type { OrchestrationStepper } from "../../src/store/store.js";
+
+const url = process.env.PERDURE_TEST_PG_URL;
+const table = `perdure_gc_${randomBytes(4).toString("hex")}`;
+
+describe.skipIf(!url)("postgres group commit", () => {
+  let pool: pg.Pool;
+  let writes: GroupCommit;
+  const committed: PgTx[] = [];
+
+  beforeAll(async () => {
+    pool = new pg.Pool({ connectionString: url, max: 2, pipeline: true } as pg.PoolConfig);
+    await pool.query(`CREATE TABLE ${table} (v integer NOT NULL)`);
+    writes = new GroupCommit(pool, { clock: Date.now, maxBatch: 64, maxInFlight: 1, committed: (tx) => committed.push(tx) });
+  });
+  afterAll(async () => {
+    await pool?.query(`DROP TABLE IF EXISTS ${table}`);
+    await pool?.end();
+  });
+
+  const insert = (v: number) => (tx: PgTx) => tx.query(`INSERT INTO ${table} (v) VALUES ($1) RETURNING v`, [v]).then((rows) => rows);
+  const stepper = (log: string[], name: string): OrchestrationStepper => ({
+    isWarm: () => true,
+    step: () => undefined,
+    discard: () => log.push(`discard ${name}`),
+  });
+
+  it("leaves out a write whose statement fails, tells every stepper of the rolled-back try, and commits the rest", async () => {
+    const log: string[] = [];
+    const withStepper = (name: string, body: (tx: PgTx) => Promise<unknown>) => async (tx: PgTx) => {
+      tx.steppers.add(stepper(log, name));
+      log.push(`run ${name}`);
+      return body(tx);
+    };
+    committed.length = 0;
+    const results = await Promise.allSettled([
+      writes.write(withStepper("a", insert(1)), "write"),
+      writes.write(withStepper("b", (tx) => tx.query("SELECT 1 / (v - v) FROM (VALUES (1)) AS t(v)")), "write"),
+      writes.write(withStepper("c", insert(3)), "write"),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toContain("division by zero");
+    // a ran and was rolled back with b; b failed; c never ran in that try. Then a and c ran again.
+    expect(log).toEqual(["run a", "run b", "discard b", "discard a", "run a", "run c"]);
+    const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
+    expect(rows.rows.map((r) => r.v)).toEqual([1, 3]);
+    expect(committed).toHaveLength(2);
+  });
+
+  it("fails a write whose tail fails after the others were sent, and commits the others", async () => {
+    await pool.query(`TRUNCATE ${table}`);
+    const results = await Promise.allSettled([
+      writes.write(async (tx) => tx.tail(`INSERT INTO ${table} (v) VALUES ($1)`, [10], () => "ten"), "write"),
+      writes.write(async (tx) => tx.tail(`INSERT INTO ${table} (v) VALUES ($1)`, [null], () => "null"), "write"),
+      writes.write(async (tx) => tx.tail(`INSERT INTO ${table} (v) VALUES ($1)`, [30], () => "thirty"), "write"),
+    ]);
+    expect(results.map((r) => (r.status === "fulfilled" ? r.value : "rejected"))).toEqual(["ten", "rejected", "thirty"]);
+    const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
+    expect(rows.rows.map((r) => r.v)).toEqual([10, 30]);
+  });
+});

@@ -17,6 +17,11 @@ export class Wakeup {
     for (const wake of waiters) wake();
   }
 
+  /** True when a notify is remembered: the next wait returns at once. */
+  get isPending(): boolean {
+    return this.#pending;
+  }
+
   /** Resolves on the next notify, or after `ms` milliseconds. */
   wait(ms: number): Promise<void> {
     if (this.#pending) {

@@ -271,6 +271,8 @@ export class Worker {
   }
 
   async #idle(wakeup: Wakeup): Promise<void> {
+    // Woken already (work announced meanwhile): no need to ask the store when to wake.
+    if (wakeup.isPending) return wakeup.wait(0);
     let delay = this.#maxIdleMs;
     try {
       const next = await this.#store.nextWakeUp();

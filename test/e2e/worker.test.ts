@@ -160,6 +160,31 @@ describe("worker: concurrency and leases", () => {
   });
 });
 
+describe("worker: looking for work", () => {
+  it("looks for tasks only when tasks are announced, and for instances once per start", async () => {
+    const rt = runtime({ maxIdleMs: 60_000 });
+    const calls = { stepOrchestration: 0, leaseActivities: 0 };
+    for (const name of ["stepOrchestration", "leaseActivities"] as const) {
+      const store = rt.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+      const original = store[name]!.bind(rt.store);
+      store[name] = (...args: unknown[]) => {
+        calls[name]++;
+        return original(...args);
+      };
+    }
+    // Both loops looked once when the worker started (before the counting began), found nothing,
+    // and wait for an event: their idle deadline is a minute.
+    const starts = 5;
+    for (let i = 0; i < starts; i++) expect((await finish<number>(rt, await rt.client.startNew(chain, { input: i }))).output).toBe(i + 10);
+    // Each episode leases its tasks directly and each result steps the next episode: the task
+    // loop is never woken, and each start wakes the instance loop once, which steps it and,
+    // having found fewer instances than it asked for, does not look again.
+    expect(calls.leaseActivities).toBe(0);
+    expect(calls.stepOrchestration).toBeGreaterThanOrEqual(1);
+    expect(calls.stepOrchestration).toBeLessThanOrEqual(starts);
+  });
+});
+
 describe("worker: warm executors", () => {
   it("with the default cache, a 10-step chain enters its generator once", async () => {
     const rt = runtime();

@@ -77,11 +77,16 @@ export class PgTx {
     readonly stepLater = false,
   ) {}
 
-  /** Sends a statement (and every one before it) at once; its rows. */
+  /** Sends a statement (and every one before it) at once, for the write to wait on; its rows. */
   query<R>(text: string, values?: readonly unknown[]): Promise<R[]> {
     const rows = this.send<R>(text, values);
     this.flush();
     return rows;
+  }
+
+  /** Sends a statement the write does not wait on yet: it goes on the wire with the next one waited on. */
+  queue<R>(text: string, values?: readonly unknown[]): Promise<R[]> {
+    return this.send<R>(text, values);
   }
 
   /** Ends the write with a statement it does not wait for; `map` turns its rows into the write's value. */

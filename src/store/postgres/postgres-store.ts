@@ -459,7 +459,7 @@ export class PostgresStore implements Store {
         ? [messageParam({ instanceId, executionId: inline.executionId, event: inline.event }, tx.now)]
         : [];
     const params = [instanceId, null, tx.now, this.origin, ...commitParams(instanceId, commit, tx.now, before)];
-    const result = tx.query<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => this.applied(tx, instanceId, commit, rows[0]!));
+    const result = tx.queue<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => this.applied(tx, instanceId, commit, rows[0]!));
     // Awaited by the write's tail; a failure is reported through the statement that failed first.
     result.catch(() => undefined);
     return { result };

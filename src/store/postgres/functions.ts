@@ -138,13 +138,19 @@ function helpers(s: string, channel: string): string[] {
   ];
 }
 
-/** Leasing and stepping: the next ready instance, locked, with its visible messages. */
-function leasing(s: string): string[] {
-  const ready = `FROM ${s}.messages m JOIN ${s}.instances i ON i.instance_id = m.instance_id
+/** The next ready instance (of those not in `taken`, when given), locked: the FROM clause. */
+function readyInstance(s: string, taken?: string): string {
+  return `FROM ${s}.messages m JOIN ${s}.instances i ON i.instance_id = m.instance_id
         WHERE m.visible_at <= p_now AND (i.locked_until IS NULL OR i.locked_until <= p_now)
+          ${taken === undefined ? "" : `AND i.instance_id <> ALL (${taken})`}
         ORDER BY m.visible_at, m.id
         LIMIT 1
         FOR NO KEY UPDATE OF i SKIP LOCKED`;
+}
+
+/** Leasing and stepping: the next ready instance, locked, with its visible messages. */
+function leasing(s: string): string[] {
+  const ready = readyInstance(s);
   return [
     // The stepped path: the row lock is the lease, so no lock column is written. The messages that
     // made an instance ready may have been consumed by a transaction that committed between this
@@ -384,10 +390,30 @@ function management(s: string): string[] {
 /**
  * Schema version 2: the stores listening on the schema, one row per LISTEN connection (its server
  * process, identified by pid and start time so that a reused pid is not mistaken for it), and
- * notification helpers that stay silent while no other store listens.
+ * notification helpers that stay silent while no other store listens; and the stepped path's
+ * search for up to `p_max` ready instances in one statement.
  */
-export function listenersV2(s: string, channel: string): string[] {
+export function functionsV2(s: string, channel: string): string[] {
   return [
+    // Replaced by next_instances.
+    `DROP FUNCTION ${s}.next_instance(bigint)`,
+    // Like next_instance was, for up to p_max instances: the rows locked, each with its visible messages.
+    `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, OUT o_msgs text, ${INSTANCE_OUT})
+    RETURNS SETOF record LANGUAGE plpgsql AS $$
+    DECLARE v_taken text[] := '{}'; v_found integer := 0;
+    BEGIN
+      FOR attempt IN 1..(p_max + 16) LOOP
+        EXIT WHEN v_found >= p_max;
+        SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${readyInstance(s, "v_taken")};
+        IF NOT FOUND THEN RETURN; END IF;
+        v_taken := v_taken || o_instance_id;
+        o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+        IF o_msgs IS NOT NULL THEN
+          v_found := v_found + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END $$`,
     `CREATE TABLE ${s}.listeners (
       pid integer NOT NULL,
       backend_start timestamptz NOT NULL,

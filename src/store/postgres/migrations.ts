@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, listenersV2 } from "./functions.js";
+import { functionsV1, functionsV2 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -108,8 +108,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 2,
-    description: "the stores listening for notifications; notifications are sent only while another store listens",
-    statements: (s: string, channel: string) => listenersV2(s, channel),
+    description: "notifications only while another store listens; the stepped path finds several ready instances at once",
+    statements: (s: string, channel: string) => functionsV2(s, channel),
   },
 ]);
 

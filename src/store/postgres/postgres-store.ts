@@ -219,14 +219,14 @@ export class PostgresStore implements Store {
     }
     return this.write(async (tx) => {
       const applies: Array<Promise<CommitResult>> = [];
-      for (let i = 0; i < max; i++) {
-        // Sent behind the previous instance's commit, in the same round trip.
-        const rows = await tx.query<LockedRow>(sql.nextInstance(this.s), [tx.now]);
-        const row = lockedInstance(rows[0]);
-        if (row === undefined) break;
-        const applied = await this.step(tx, row, rows[0]!.o_msgs, stepper, undefined);
-        if (applied === undefined) break;
-        applies.push(applied.result);
+      // Every ready instance at once: the commits then go with COMMIT, in one round trip.
+      const rows = await tx.query<LockedRow>(sql.nextInstances(this.s), [tx.now, max]);
+      for (const locked of rows) {
+        const row = lockedInstance(locked);
+        if (row === undefined) continue;
+        const applied = await this.step(tx, row, locked.o_msgs, stepper, undefined);
+        // An instance the stepper declined is released with its messages, untouched.
+        if (applied !== undefined) applies.push(applied.result);
       }
       if (applies.length === 0) return undefined;
       return new Tail(Promise.all(applies).then((results) => ({ leasedTasks: results.flatMap((r) => r.leasedTasks) })));

@@ -27,7 +27,8 @@ export const sendMessages = (s: string) => `SELECT ${s}.send_messages($1::json, 
 
 export const leaseInstance = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3)`;
 
-export const nextInstance = (s: string) => `SELECT * FROM ${s}.next_instance($1)`;
+/** Up to `$2` ready instances, locked, each with its visible messages. */
+export const nextInstances = (s: string) => `SELECT * FROM ${s}.next_instances($1, $2)`;
 
 export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, $5, $6)`;
 

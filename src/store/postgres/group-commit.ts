@@ -19,7 +19,12 @@
  *    rolled back with it). If the transaction itself fails (BEGIN, COMMIT, the connection),
  *    every write in it fails and every stepper in it is told.
  * 2. Each write's promise settles only after its transaction committed (or failed).
- * 3. A stepper runs only after one of its write's statements came back without error. In a
+ * 3. Writes of a batch are started together, in order, so that the statements they wait on (a
+ *    completion's lock of its instance) leave in one socket write and come back in one round trip,
+ *    not one each; the server runs them in that order. A write that steps READY_INSTANCES (finds
+ *    the instances as it runs) runs alone, after the writes before it have finished, so that it
+ *    never locks an instance another write of the batch is about to step.
+ *    A stepper runs only after one of its write's statements came back without error. In a
  *    pipeline, a failed statement makes every later one of the transaction fail too; so the
  *    first statement that failed (in send order) names the failed write, and a write that failed
  *    only because an earlier one did has not run a stepper.
@@ -104,10 +109,17 @@ export type WriteBody<T> = (tx: PgTx) => Promise<T | Tail<T>>;
  */
 export type Lane = "step" | "write";
 
+/**
+ * What a write steps: the instance it names, or (READY_INSTANCES) whichever instances are ready
+ * when it runs, which it finds and locks as it goes.
+ */
+export const READY_INSTANCES: unique symbol = Symbol("ready instances");
+export type Steps = string | typeof READY_INSTANCES | undefined;
+
 interface Op {
   readonly body: WriteBody<unknown>;
-  /** The instance the write would step, if any. */
-  readonly steps: string | undefined;
+  /** What the write steps, if anything. */
+  readonly steps: Steps;
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: unknown) => void;
 }
@@ -158,9 +170,10 @@ export class GroupCommit {
   /**
    * Queues a write; it runs in the next transaction and settles after that transaction ends.
    * `steps` names the instance the write would step, so that writes of one transaction that
-   * would step the same instance share one episode (see PgTx.stepLater).
+   * would step the same instance share one episode (see PgTx.stepLater); a write that steps
+   * READY_INSTANCES runs alone, after the writes before it in its batch have finished.
    */
-  write<T>(body: WriteBody<T>, lane: Lane, steps?: string): Promise<T> {
+  write<T>(body: WriteBody<T>, lane: Lane, steps?: Steps): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queues[lane].push({ body, steps, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
@@ -228,6 +241,8 @@ class Batch {
   private readonly multi: boolean;
   private readonly stream: Corkable | undefined;
   private corked = false;
+  /** While a wave of writes is being started: their statements wait to leave together. */
+  private holding = false;
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -291,22 +306,47 @@ class Batch {
   }
 
   /**
-   * Runs the `live` writes one behind the other in the open transaction and commits them. When
-   * one fails, rolls back and returns its index: it is settled as failed, its steppers are told
-   * at once, and the steppers of the others are told too (they run again).
+   * Runs the `live` writes in the open transaction and commits them. Writes are started together,
+   * in order, so that the statements they wait on leave in one socket write and come back in one
+   * round trip; a write that steps READY_INSTANCES runs alone, after those before it finished.
+   * When one fails, rolls back and returns its index: it is settled as failed, its steppers are
+   * told at once, and the steppers of the others are told too (they run again).
    */
   private async attempt(live: readonly number[]): Promise<number | undefined> {
     let thrown: { op: number; error: unknown } | undefined;
-    for (const i of live) {
-      const tx = this.newTx(i, live);
-      try {
-        this.outcomes[i] = { ok: true, tx, value: await this.ops[i]!.body(tx) };
-      } catch (error) {
-        // Not a statement of its own that failed, unless the one that did is found below.
-        for (const stepper of tx.steppers) stepper.discard?.();
-        thrown = { op: i, error };
-        break;
+    let next = 0;
+    while (next < live.length && thrown === undefined) {
+      // The next wave: writes up to (not including) the next one that runs alone, or that one alone.
+      let end = next + 1;
+      if (this.ops[live[next]!]!.steps !== READY_INSTANCES) {
+        while (end < live.length && this.ops[live[end]!]!.steps !== READY_INSTANCES) end++;
       }
+      const wave = live.slice(next, end);
+      next = end;
+      this.holding = true;
+      const running = wave.map((i) => {
+        const tx = this.newTx(i, live);
+        let started: Promise<unknown>;
+        try {
+          started = Promise.resolve(this.ops[i]!.body(tx));
+        } catch (error) {
+          started = Promise.reject(error);
+        }
+        return started.then(
+            (value) => {
+              this.outcomes[i] = { ok: true, tx, value };
+            },
+            (error: unknown) => {
+              // Not a statement of its own that failed, unless the one that did is found below.
+              for (const stepper of tx.steppers) stepper.discard?.();
+              if (thrown === undefined || i < thrown.op) thrown = { op: i, error };
+            },
+          );
+      });
+      // Each body sent its first statement synchronously; they go on the wire together.
+      this.holding = false;
+      this.flush();
+      await Promise.all(running);
     }
     const failed = await this.firstFailure();
     if (failed !== undefined && failed.op < 0) throw failed.error;
@@ -355,7 +395,7 @@ class Batch {
 
   private newTx(op: number, live?: readonly number[]): PgTx {
     const steps = this.ops[op]!.steps;
-    const stepLater = steps !== undefined && (live ?? []).some((i) => i > op && this.ops[i]!.steps === steps);
+    const stepLater = typeof steps === "string" && (live ?? []).some((i) => i > op && this.ops[i]!.steps === steps);
     return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values), () => this.flush(), stepLater);
   }
 
@@ -381,7 +421,7 @@ class Batch {
 
   /** Puts every statement sent so far on the wire. */
   private flush(): void {
-    if (!this.corked) return;
+    if (!this.corked || this.holding) return;
     this.corked = false;
     this.stream!.uncork();
   }

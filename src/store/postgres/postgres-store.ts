@@ -52,7 +52,7 @@ import {
   type Store,
   type StoreEvent,
 } from "../store.js";
-import { GroupCommit, PgTx, Tail, run, type Lane } from "./group-commit.js";
+import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Lane, type Steps } from "./group-commit.js";
 import type { Listener } from "./listener.js";
 import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
 import {
@@ -230,7 +230,7 @@ export class PostgresStore implements Store {
       }
       if (applies.length === 0) return undefined;
       return new Tail(Promise.all(applies).then((results) => ({ leasedTasks: results.flatMap((r) => r.leasedTasks) })));
-    }, "step");
+    }, "step", READY_INSTANCES);
   }
 
   async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
@@ -500,7 +500,7 @@ export class PostgresStore implements Store {
     return { leasedTasks };
   }
 
-  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>, lane: Lane = "write", steps?: string): Promise<T> {
+  private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>, lane: Lane = "write", steps?: Steps): Promise<T> {
     this.assertOpen();
     return this.writes.write(async (tx) => body(tx), lane, steps);
   }

@@ -13,11 +13,12 @@ import pg from "pg";
 import ts from "typescript";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { describeStoreConformance, TestClock } from "../../src/store/conformance/conformance.js";
-import { RecordingStepper, WORKER, commitFor, startRequest } from "../../src/store/conformance/fixtures.js";
+import { RecordingStepper, WORKER, commitFor, newTask, raised, startRequest } from "../../src/store/conformance/fixtures.js";
 import { SchemaTooNewError } from "../../src/store/errors.js";
 import { postgres, type PostgresOptions, type PostgresStore } from "../../src/store/postgres/index.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, channelOf } from "../../src/store/postgres/migrations.js";
-import type { StoreEvent } from "../../src/store/store.js";
+import { newEvent } from "../../src/core/history.js";
+import { INLINE_MESSAGE_ID, type ActivityWorkItem, type StoreEvent } from "../../src/store/store.js";
 
 const url = process.env.PERDURE_TEST_PG_URL;
 if (!url) console.log("PostgreSQL suites skipped: set PERDURE_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them.");
@@ -165,6 +166,67 @@ describe.skipIf(!url)("postgres", () => {
       } finally {
         await raw.end();
       }
+    });
+
+    describe("a completion's next episode, run ahead", () => {
+      /** Creates `id` and steps it once, scheduling one task leased to WORKER; that task. */
+      async function scheduled(store: PostgresStore, id: string): Promise<ActivityWorkItem> {
+        await store.createInstance(startRequest(id));
+        const first = new RecordingStepper((w) =>
+          commitFor(w, {
+            history: [w.messages[0]!.event, newEvent("TaskScheduled", w.now, { name: "Task1" })],
+            tasks: [newTask(id, `${id}-e1`, 1, WORKER)],
+          }),
+        );
+        const result = await store.stepOrchestration(first, WORKER);
+        expect(result?.leasedTasks).toHaveLength(1);
+        return result!.leasedTasks[0]!;
+      }
+      const finishing = (discards: string[] = []) =>
+        Object.assign(
+          new RecordingStepper((w) => commitFor(w, { history: [w.messages.at(-1)!.event], status: "Completed", output: '"done"' }), true),
+          { discard: () => void discards.push("discard") },
+        );
+
+      it("applies it with the completion when the instance is as this store last committed it", async () => {
+        const store = await track(open());
+        const task = await scheduled(store, "ra-1");
+        const stepper = finishing();
+        const result = await store.completeActivity(task, { ok: true, result: '"r"' }, stepper);
+        expect(result).toEqual({ leasedTasks: [] });
+        expect(stepper.calls).toHaveLength(1);
+        expect(stepper.calls[0]!.messages.map((m) => m.id)).toEqual([INLINE_MESSAGE_ID]);
+        expect(stepper.calls[0]!.instance.status).toBe("Running");
+        const instance = await store.getInstance("ra-1");
+        expect([instance?.status, instance?.output]).toEqual(["Completed", '"done"']);
+        expect((await store.getHistory("ra-1")).events.map((e) => e.type)).toEqual(["ExecutionStarted", "TaskScheduled", "TaskCompleted"]);
+      });
+
+      it("discards it when the instance moved on, and leaves the outcome in the inbox after what came first", async () => {
+        const store = await track(open());
+        const task = await scheduled(store, "ra-2");
+        await store.sendMessages([{ instanceId: "ra-2", event: raised("meanwhile") }]);
+        const discards: string[] = [];
+        const stepper = finishing(discards);
+        expect(await store.completeActivity(task, { ok: true, result: '"r"' }, stepper)).toBeUndefined();
+        expect(stepper.calls).toHaveLength(1);
+        expect(discards).toEqual(["discard"]);
+        expect((await store.getInstance("ra-2"))?.status).toBe("Running");
+        const next = new RecordingStepper((w) => commitFor(w, { status: "Completed" }));
+        await store.stepOrchestration(next, WORKER);
+        expect(next.calls[0]!.messages.map((m) => m.event.type)).toEqual(["EventRaised", "TaskCompleted"]);
+        expect((await store.getInstance("ra-2"))?.status).toBe("Completed");
+      });
+
+      it("does not run ahead for a stepper that is not warm for the history this store committed", async () => {
+        const store = await track(open());
+        const task = await scheduled(store, "ra-3");
+        const cold = new RecordingStepper((w) => commitFor(w, { status: "Completed" }), false);
+        await store.completeActivity(task, { ok: true, result: '"r"' }, cold);
+        expect(cold.calls).toHaveLength(1);
+        expect(cold.calls[0]!.history?.map((e) => e.type)).toEqual(["ExecutionStarted", "TaskScheduled"]);
+        expect((await store.getInstance("ra-3"))?.status).toBe("Completed");
+      });
     });
 
     it("refuses a schema written by newer code and leaves it untouched", async () => {

@@ -390,13 +390,50 @@ function management(s: string): string[] {
 /**
  * Schema version 2: the stores listening on the schema, one row per LISTEN connection (its server
  * process, identified by pid and start time so that a reused pid is not mistaken for it), and
- * notification helpers that stay silent while no other store listens; and the stepped path's
- * search for up to `p_max` ready instances in one statement.
+ * notification helpers that stay silent while no other store listens; the stepped path's
+ * search for up to `p_max` ready instances in one statement; and a completion's stepped path in
+ * one statement, for an episode run ahead.
  */
 export function functionsV2(s: string, channel: string): string[] {
   return [
     // Replaced by next_instances.
     `DROP FUNCTION ${s}.next_instance(bigint)`,
+    // The stepped path of a completion in one round trip, for a caller that ran the next episode
+    // ahead, on the instance as it last committed it: deletes the leased task (fenced by its
+    // token) and, when the instance is free and still as the caller saw it (its execution, history
+    // length and last update, and no visible message), applies the commit as apply_commit does.
+    // Otherwise the outcome goes to the inbox ('inboxed'), or nowhere when the instance is gone
+    // ('dropped'), and the caller's episode is void. Returns 'lost', 'inboxed', 'dropped', or
+    // apply_commit's result.
+    `CREATE FUNCTION ${s}.complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
+      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
+      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
+      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    LANGUAGE plpgsql AS $$
+    DECLARE t record; i record;
+    BEGIN
+      DELETE FROM ${s}.tasks WHERE id = p_task AND lock_token = p_token RETURNING instance_id, execution_id INTO t;
+      IF NOT FOUND THEN o_result := 'lost'; RETURN; END IF;
+      SELECT execution_id, last_seq, last_updated_at INTO i FROM ${s}.instances
+      WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
+      FOR NO KEY UPDATE SKIP LOCKED;
+      -- The messages are read in a later statement than the lock (convention 4).
+      IF FOUND AND i.execution_id = p_exec AND i.last_seq = p_seq AND i.last_updated_at = p_updated
+          AND NOT EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = t.instance_id AND visible_at <= p_now) THEN
+        SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
+        FROM ${s}.apply_commit(t.instance_id, NULL, p_now, p_origin, p_exec, p_history, p_consumed, p_canceled,
+          p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
+        RETURN;
+      END IF;
+      o_result := 'dropped';
+      INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
+      SELECT t.instance_id, t.execution_id, p_event, p_now
+      WHERE EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = t.instance_id);
+      IF FOUND THEN
+        o_result := 'inboxed';
+        PERFORM ${s}.notify_work(p_origin);
+      END IF;
+    END $$`,
     // Like next_instance was, for up to p_max instances: the rows locked, each with its visible messages.
     `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, OUT o_msgs text, ${INSTANCE_OUT})
     RETURNS SETOF record LANGUAGE plpgsql AS $$

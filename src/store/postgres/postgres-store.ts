@@ -53,6 +53,7 @@ import {
   type StoreEvent,
 } from "../store.js";
 import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Lane, type Steps } from "./group-commit.js";
+import { LastCommits } from "./last-commits.js";
 import type { Listener } from "./listener.js";
 import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
 import {
@@ -84,6 +85,8 @@ export interface PostgresStoreSettings {
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PURGE_LIMIT = 1000;
+/** Instances whose last stepped commit is remembered, to run their next episode ahead (last-commits.ts). */
+const LAST_COMMITS = 4096;
 
 interface ApplyRow {
   readonly o_result: string;
@@ -103,6 +106,7 @@ export class PostgresStore implements Store {
   private readonly origin: string;
   private readonly s: string;
   private readonly writes: GroupCommit;
+  private readonly lastCommits = new LastCommits(LAST_COMMITS);
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private listener: Listener | undefined;
   private closed = false;
@@ -264,6 +268,8 @@ export class PostgresStore implements Store {
         return undefined;
       };
       if (stepper === undefined || tx.stepLater) return tx.tail(sql.completeTask(this.s), [...params, this.origin], delivered);
+      const ahead = this.completeAhead(tx, item, event, stepper);
+      if (ahead !== undefined) return ahead;
       const rows = await tx.query<Begin>(sql.beginComplete(this.s), [...params, true, this.origin]);
       if (rows[0]?.o_result !== "step") return delivered(rows);
       const { instanceId, executionId } = item;
@@ -459,10 +465,67 @@ export class PostgresStore implements Store {
         ? [messageParam({ instanceId, executionId: inline.executionId, event: inline.event }, tx.now)]
         : [];
     const params = [instanceId, null, tx.now, this.origin, ...commitParams(instanceId, commit, tx.now, before)];
-    const result = tx.queue<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => this.applied(tx, instanceId, commit, rows[0]!));
+    const record = toInstanceRecord(row);
+    const result = tx.queue<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => {
+      const applied = this.applied(tx, instanceId, commit, rows[0]!);
+      this.lastCommits.remember(record, row.last_seq, commit, tx.now);
+      return applied;
+    });
     // Awaited by the write's tail; a failure is reported through the statement that failed first.
     result.catch(() => undefined);
     return { result };
+  }
+
+  /**
+   * The stepped path of a completion in one round trip: when this store remembers the instance as
+   * it last committed it and the stepper is warm for that, runs the next episode ahead and sends
+   * the completion with it (`complete_step`). The database applies the episode only if the
+   * instance is still so; otherwise the outcome goes to the inbox and the episode is discarded.
+   * Undefined when it cannot run ahead (the caller takes the two-round-trip path).
+   */
+  private completeAhead(tx: PgTx, item: ActivityWorkItem, event: HistoryEvent, stepper: OrchestrationStepper): Tail<CommitResult | undefined> | undefined {
+    const { instanceId, executionId } = item;
+    const last = this.lastCommits.get(instanceId);
+    if (last === undefined || last.record.executionId !== executionId) return undefined;
+    if (!stepper.isWarm(instanceId, executionId, last.historyLength)) return undefined;
+    const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };
+    tx.steppers.add(stepper);
+    const commit = stepper.step({ instance: last.record, messages: [inline], history: undefined, now: iso(tx.now) });
+    if (commit === undefined) {
+      tx.steppers.delete(stepper);
+      return undefined;
+    }
+    if (commit.executionId !== executionId) {
+      throw new InvalidArgumentError(
+        `The commit is for execution '${commit.executionId}' of instance '${instanceId}', but its current execution is '${executionId}'.`,
+      );
+    }
+    const before = commit.consumedMessageIds.includes(INLINE_MESSAGE_ID) ? [] : [messageParam({ instanceId, executionId, event }, tx.now)];
+    const params = [
+      rowId(item.id) ?? "0",
+      item.lockToken,
+      tx.now,
+      JSON.stringify(event),
+      this.origin,
+      last.historyLength,
+      last.updatedAt,
+      ...commitParams(instanceId, commit, tx.now, before),
+    ];
+    return tx.tail(sql.completeStep(this.s), params, (rows: ApplyRow[]) => {
+      const result = rows[0]!;
+      if (result.o_result === "lost") throw lostTask(item);
+      if (result.o_result === "inboxed" || result.o_result === "dropped") {
+        // The instance had moved on: the episode run ahead is void, and the outcome waits in its inbox.
+        this.lastCommits.forget(instanceId);
+        stepper.discard?.();
+        tx.steppers.delete(stepper);
+        if (result.o_result === "inboxed") tx.work.add("instances");
+        return undefined;
+      }
+      const applied = this.applied(tx, instanceId, commit, result);
+      this.lastCommits.remember(last.record, last.historyLength, commit, tx.now);
+      return applied;
+    });
   }
 
   /** The result of an applied commit; records what to announce. */

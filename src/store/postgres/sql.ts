@@ -35,6 +35,10 @@ export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($
 export const applyCommit = (s: string) => `SELECT * FROM ${s}.apply_commit($1, $2, $3, $4, $5, $6::text[],
   $7::bigint[], $8::integer[], $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json, $17)`;
 
+/** A completion and the episode run ahead of it, in one statement (functions.ts, complete_step). */
+export const completeStep = (s: string) => `SELECT * FROM ${s}.complete_step($1, $2, $3, $4, $5, $6, $7, $8, $9::text[],
+  $10::bigint[], $11::integer[], $12, $13, $14, $15, $16::json, $17::json, $18::json, $19::json, $20)`;
+
 export const abandonInstance = (s: string) => `SELECT ${s}.abandon_instance($1, $2, $3, $4, $5) AS result`;
 
 /** Fenced. */

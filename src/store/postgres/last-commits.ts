@@ -1,0 +1,53 @@
+/**
+ * What this store last committed on the stepped path, per orchestration instance: the instance
+ * as it was left (its record, history length and time of the update). A completion of one of its
+ * tasks can then run the next episode ahead, on that record, and send the completion and the
+ * episode in one statement (`complete_step`), which applies the episode only when the instance is
+ * still exactly so in the database. So an entry that is out of date (another worker moved the
+ * instance on, the transaction rolled back) costs a fallback, never a wrong commit.
+ *
+ * @module
+ */
+import { iso } from "../adapter-kit.js";
+import { TERMINAL_STATUSES, type InstanceRecord, type OrchestrationCommit } from "../store.js";
+
+export interface LastCommit {
+  readonly record: InstanceRecord;
+  /** The history length after the commit (`last_seq`). */
+  readonly historyLength: number;
+  /** The time of the commit (`last_updated_at`), in milliseconds. */
+  readonly updatedAt: number;
+}
+
+/** A bounded map, least recently used first out. */
+export class LastCommits {
+  readonly #entries = new Map<string, LastCommit>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(instanceId: string): LastCommit | undefined {
+    const entry = this.#entries.get(instanceId);
+    if (entry !== undefined) {
+      this.#entries.delete(instanceId);
+      this.#entries.set(instanceId, entry);
+    }
+    return entry;
+  }
+
+  /** Records `commit`, applied at `now` to the instance `before` of history length `historyLength`. */
+  remember(before: InstanceRecord, historyLength: number, commit: OrchestrationCommit, now: number): void {
+    this.#entries.delete(before.instanceId);
+    // Nothing to run ahead for: a finished instance gets no completions, an entity none at all,
+    // and a new execution starts from messages.
+    if (before.kind !== "orchestration" || commit.continueAsNew !== undefined || TERMINAL_STATUSES.includes(commit.status)) return;
+    const { customStatus: _previous, ...rest } = before;
+    const custom = commit.customStatus === undefined ? {} : { customStatus: commit.customStatus };
+    const record: InstanceRecord = { ...rest, ...custom, status: commit.status, lastUpdatedAt: iso(now) };
+    this.#entries.set(before.instanceId, { record, historyLength: historyLength + commit.history.length, updatedAt: now });
+    if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  forget(instanceId: string): void {
+    this.#entries.delete(instanceId);
+  }
+}

@@ -32,6 +32,11 @@ export class ExecutorCache {
     return entry.executor;
   }
 
+  /** True when `has` holds and the warm executor waits for nothing but task `taskId` (OrchestrationExecutor.awaitsOnly). */
+  awaitsOnly(instanceId: string, executionId: string, historyLength: number, taskId: number): boolean {
+    return this.has(instanceId, executionId, historyLength) && this.#entries.get(instanceId)!.executor.awaitsOnly(taskId);
+  }
+
   /** True when a warm executor of this execution is cached and, given the stored history's length, has seen all of it. */
   has(instanceId: string, executionId: string, historyLength?: number): boolean {
     const entry = this.#entries.get(instanceId);

@@ -75,3 +75,41 @@ describe("warm copies and the stored history's length", () => {
     expect(last.output).toBe("3");
   });
 });
+
+describe("what a warm copy waits for", () => {
+  app.orchestration("Pair", function* (ctx) {
+    const [a, b] = (yield ctx.all([ctx.callActivity("Step", 1), ctx.callActivity("Step", 2)])) as number[];
+    return a + b;
+  });
+  app.orchestration("RaceTimer", function* (ctx) {
+    const step = ctx.callActivity("Step", 1);
+    return yield ctx.any([step, ctx.createTimer(60_000)]);
+  });
+  app.orchestration("WithEvent", function* (ctx) {
+    const step = ctx.callActivity("Step", 1);
+    const go = ctx.waitForExternalEvent("go");
+    return yield ctx.all([step, go]);
+  });
+
+  function firstEpisode(name: string) {
+    const h = new HistoryBuilder("i", new Date("2026-01-01T00:00:00.000Z"), "e");
+    const processor = worker();
+    const commit = processor.session().step({ instance: { ...instance, name }, messages: inbox(h.executionStarted(name)), history: [], now: h.now.toISOString() })!;
+    return { session: processor.session(), length: commit.history.length };
+  }
+
+  it("waits for one task alone in a chain, and only for that task's id at the stored length", () => {
+    const { session, length } = firstEpisode("TwoSteps");
+    expect(session.awaitsOnly("i", "e", length, 0)).toBe(true);
+    expect(session.awaitsOnly("i", "e", length, 1)).toBe(false);
+    expect(session.awaitsOnly("i", "e", length + 1, 0)).toBe(false);
+    expect(session.awaitsOnly("i", "other", length, 0)).toBe(false);
+  });
+
+  it("does not wait for one task alone when other tasks, a timer or an event are open too", () => {
+    for (const name of ["Pair", "RaceTimer", "WithEvent"]) {
+      const { session, length } = firstEpisode(name);
+      expect([name, session.awaitsOnly("i", "e", length, 0)]).toEqual([name, false]);
+    }
+  });
+});

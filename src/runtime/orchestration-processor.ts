@@ -63,6 +63,10 @@ export class StepSession implements OrchestrationStepper {
     return isEntityInstanceId(instanceId) || this.processor.cache.has(instanceId, executionId, historyLength);
   }
 
+  awaitsOnly(instanceId: string, executionId: string, historyLength: number, taskId: number): boolean {
+    return !isEntityInstanceId(instanceId) && this.processor.cache.awaitsOnly(instanceId, executionId, historyLength, taskId);
+  }
+
   step(work: StepInput): OrchestrationCommit | undefined {
     this.stepped.push(work.instance.instanceId);
     return this.processor.step(work, this);

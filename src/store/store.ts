@@ -237,6 +237,13 @@ export interface OrchestrationStepper {
    * share must pass it.
    */
   isWarm(instanceId: string, executionId: string, historyLength?: number): boolean;
+  /**
+   * True when `isWarm` holds for this history length and the orchestration waits for nothing but
+   * the completion of task `taskId`. A store may then run the episode that completion starts
+   * before it has read the instance (see the PostgreSQL store's completeActivity); a stepper that
+   * does not implement it is never run ahead.
+   */
+  awaitsOnly?(instanceId: string, executionId: string, historyLength: number, taskId: number): boolean;
   /** Returns the commit, or undefined to leave the instance and its messages as they are. */
   step(work: StepInput): OrchestrationCommit | undefined;
   /**

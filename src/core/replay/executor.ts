@@ -176,6 +176,15 @@ export class OrchestrationExecutor implements ContextHost {
     return this.completion !== undefined;
   }
 
+  /**
+   * True when the orchestration waits for nothing but the completion of task `taskId`: no other
+   * task, timer or call is open and no external event is awaited, so that completion is all its
+   * next episode can be waiting for.
+   */
+  awaitsOnly(taskId: number): boolean {
+    return !this.isDone && this.openTasks.size === 1 && this.openTasks.has(taskId) && this.waiters.size === 0 && this.buffered.length === 0;
+  }
+
   /** Cold start: replays `pastEvents`, then applies `newEvents`. Call once per executor. */
   execute(pastEvents: readonly HistoryEvent[], newEvents: readonly HistoryEvent[]): ExecutionResult {
     if (this.started) throw new Error("OrchestrationExecutor.execute() runs once; call resume() with new events after it.");

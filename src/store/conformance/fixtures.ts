@@ -158,6 +158,10 @@ export class RecordingStepper implements OrchestrationStepper {
     return this.warm;
   }
 
+  awaitsOnly(): boolean {
+    return this.warm;
+  }
+
   step(work: StepInput): OrchestrationCommit | undefined {
     this.calls.push(work);
     return this.answer(work);

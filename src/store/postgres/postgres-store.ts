@@ -487,7 +487,9 @@ export class PostgresStore implements Store {
     const { instanceId, executionId } = item;
     const last = this.lastCommits.get(instanceId);
     if (last === undefined || last.record.executionId !== executionId) return undefined;
-    if (!stepper.isWarm(instanceId, executionId, last.historyLength)) return undefined;
+    // Only for an instance that waits for this result alone: another result or event on its way
+    // would void the episode, and a void episode costs its warm executor (a replay).
+    if (stepper.awaitsOnly?.(instanceId, executionId, last.historyLength, item.taskId) !== true) return undefined;
     const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };
     tx.steppers.add(stepper);
     const commit = stepper.step({ instance: last.record, messages: [inline], history: undefined, now: iso(tx.now) });

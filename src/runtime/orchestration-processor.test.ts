@@ -78,7 +78,7 @@ describe("warm copies and the stored history's length", () => {
 
 describe("what a warm copy waits for", () => {
   app.orchestration("Pair", function* (ctx) {
-    const [a, b] = (yield ctx.all([ctx.callActivity("Step", 1), ctx.callActivity("Step", 2)])) as number[];
+    const [a, b] = (yield ctx.all([ctx.callActivity("Step", 1), ctx.callActivity("Step", 2)])) as [number, number];
     return a + b;
   });
   app.orchestration("RaceTimer", function* (ctx) {

@@ -151,15 +151,25 @@ export class Client {
     const timeoutMs = options.timeoutMs ?? 60_000;
     const deadline = Date.now() + timeoutMs;
     let wake: (() => void) | undefined;
+    // Announced finished (while nobody waited, too); a store that announces the record spares the read.
+    let announced = false;
+    let finished: InstanceRecord | undefined;
     const unsubscribe = this.#store.subscribe((event) => {
-      if (event.kind === "instance" && event.instanceId === instanceId && isTerminal(event.status)) wake?.();
+      if (event.kind !== "instance" || event.instanceId !== instanceId || !isTerminal(event.status)) return;
+      announced = true;
+      finished = event.record;
+      wake?.();
     });
     try {
       let pollMs = 5;
       for (;;) {
+        if (finished !== undefined) return toStatus<TOut>(finished, true, undefined);
+        announced = false;
         const status = await this.getStatus<TOut>(instanceId);
         if (status === undefined) throw new InstanceNotFoundError(instanceId);
         if (isTerminal(status.runtimeStatus)) return status;
+        // Finished while the status was being read: look again at once.
+        if (announced) continue;
         const left = deadline - Date.now();
         if (left <= 0) throw new WaitTimeoutError(instanceId, timeoutMs);
         await new Promise<void>((resolve) => {

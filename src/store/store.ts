@@ -319,7 +319,12 @@ export type WorkQueue = "instances" | "tasks";
 export type StoreEvent =
   /** Work became ready in `queue`; without a queue, look in both. */
   | { readonly kind: "work"; readonly queue?: WorkQueue }
-  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus };
+  /**
+   * The instance's status changed. `record` is the instance as the commit left it, when the store
+   * has it at hand without a read (in-process events of a finished orchestration, for one); a
+   * client waiting for the result may take it from there.
+   */
+  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus; readonly record?: InstanceRecord };
 
 /** Durable storage for Perdure. Every method is atomic. */
 export interface Store {

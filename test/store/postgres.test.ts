@@ -202,6 +202,30 @@ describe.skipIf(!url)("postgres", () => {
         expect((await store.getHistory("ra-1")).events.map((e) => e.type)).toEqual(["ExecutionStarted", "TaskScheduled", "TaskCompleted"]);
       });
 
+      it("announces the finished instance with the record a read gives, on either stepped path", async () => {
+        const store = await track(open());
+        const events: StoreEvent[] = [];
+        const stop = store.subscribe((event) => events.push(event));
+        try {
+          // Run ahead: the completion finishes the instance.
+          const task = await scheduled(store, "ra-4");
+          await store.completeActivity(task, { ok: true, result: '"r"' }, finishing());
+          // Stepped the usual way, failing with details and a custom status.
+          await store.createInstance(startRequest("ra-5"));
+          const failure = { errorType: "Boom", errorMessage: "it failed", stackTrace: undefined };
+          await store.stepOrchestration(
+            new RecordingStepper((w) => commitFor(w, { status: "Failed", failureDetails: failure, customStatus: '"last words"' })),
+            WORKER,
+          );
+          for (const id of ["ra-4", "ra-5"]) {
+            const announced = events.find((e) => e.kind === "instance" && e.instanceId === id && (e.status === "Completed" || e.status === "Failed"));
+            expect(announced?.kind === "instance" ? announced.record : undefined).toStrictEqual(await store.getInstance(id));
+          }
+        } finally {
+          stop();
+        }
+      });
+
       it("discards it when the instance moved on, and leaves the outcome in the inbox after what came first", async () => {
         const store = await track(open());
         const task = await scheduled(store, "ra-2");

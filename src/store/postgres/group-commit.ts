@@ -37,7 +37,7 @@
  */
 import { createHash } from "node:crypto";
 import type pg from "pg";
-import type { OrchestrationStepper, RuntimeStatus, WorkQueue } from "../store.js";
+import type { InstanceRecord, OrchestrationStepper, RuntimeStatus, WorkQueue } from "../store.js";
 
 /** The last statement of a write, which the write does not wait for. */
 export class Tail<T> {
@@ -66,6 +66,8 @@ export class PgTx {
   readonly work = new Set<WorkQueue>();
   /** Instances whose status changed, with the status they ended the transaction in. */
   readonly statuses = new Map<string, RuntimeStatus>();
+  /** Instances this write finished, as their commits left them: announced with their status. */
+  readonly finished = new Map<string, InstanceRecord>();
   /** Steppers that ran in this write, to be told if it rolls back. */
   readonly steppers = new Set<OrchestrationStepper>();
 

@@ -19,6 +19,28 @@ export interface LastCommit {
   readonly updatedAt: number;
 }
 
+/**
+ * The instance `before` as applying `commit` at `now` leaves its row (apply_commit in functions.ts):
+ * output and failure kept when the commit sets none, the completion time set once.
+ */
+export function committedRecord(before: InstanceRecord, commit: OrchestrationCommit, now: number): InstanceRecord {
+  const { customStatus: _custom, output: _output, failureDetails: _failure, completedAt: _completed, entityState: _state, ...rest } = before;
+  const output = commit.output ?? before.output;
+  // Stored as JSON text and read back: the same value a read would give.
+  const failure = commit.failureDetails === undefined ? before.failureDetails : JSON.parse(JSON.stringify(commit.failureDetails));
+  const completedAt = TERMINAL_STATUSES.includes(commit.status) ? (before.completedAt ?? iso(now)) : undefined;
+  return {
+    ...rest,
+    status: commit.status,
+    lastUpdatedAt: iso(now),
+    ...(output === undefined ? {} : { output }),
+    ...(failure === undefined ? {} : { failureDetails: failure }),
+    ...(commit.customStatus === undefined ? {} : { customStatus: commit.customStatus }),
+    ...(completedAt === undefined ? {} : { completedAt }),
+    ...(commit.entityState === undefined ? {} : { entityState: commit.entityState }),
+  };
+}
+
 /** A bounded map, least recently used first out. */
 export class LastCommits {
   readonly #entries = new Map<string, LastCommit>();
@@ -40,9 +62,7 @@ export class LastCommits {
     // Nothing to run ahead for: a finished instance gets no completions, an entity none at all,
     // and a new execution starts from messages.
     if (before.kind !== "orchestration" || commit.continueAsNew !== undefined || TERMINAL_STATUSES.includes(commit.status)) return;
-    const { customStatus: _previous, ...rest } = before;
-    const custom = commit.customStatus === undefined ? {} : { customStatus: commit.customStatus };
-    const record: InstanceRecord = { ...rest, ...custom, status: commit.status, lastUpdatedAt: iso(now) };
+    const record = committedRecord(before, commit, now);
     this.#entries.set(before.instanceId, { record, historyLength: historyLength + commit.history.length, updatedAt: now });
     if (this.#entries.size > this.capacity) this.#entries.delete(this.#entries.keys().next().value!);
   }

@@ -53,7 +53,7 @@ import {
   type StoreEvent,
 } from "../store.js";
 import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Lane, type Steps } from "./group-commit.js";
-import { LastCommits } from "./last-commits.js";
+import { LastCommits, committedRecord } from "./last-commits.js";
 import type { Listener } from "./listener.js";
 import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
 import {
@@ -469,6 +469,7 @@ export class PostgresStore implements Store {
     const result = tx.queue<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => {
       const applied = this.applied(tx, instanceId, commit, rows[0]!);
       this.lastCommits.remember(record, row.last_seq, commit, tx.now);
+      this.announceFinished(tx, record, commit);
       return applied;
     });
     // Awaited by the write's tail; a failure is reported through the statement that failed first.
@@ -526,8 +527,15 @@ export class PostgresStore implements Store {
       }
       const applied = this.applied(tx, instanceId, commit, result);
       this.lastCommits.remember(last.record, last.historyLength, commit, tx.now);
+      this.announceFinished(tx, last.record, commit);
       return applied;
     });
+  }
+
+  /** A commit that finished an orchestration: its status is announced with the record it left. */
+  private announceFinished(tx: PgTx, before: InstanceRecord, commit: OrchestrationCommit): void {
+    if (before.kind !== "orchestration" || commit.continueAsNew !== undefined || !TERMINAL_STATUSES.includes(commit.status)) return;
+    tx.finished.set(before.instanceId, committedRecord(before, commit, tx.now));
   }
 
   /** The result of an applied commit; records what to announce. */
@@ -581,7 +589,10 @@ export class PostgresStore implements Store {
 
   private emitCommitted(tx: PgTx): void {
     const events: StoreEvent[] = [];
-    for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
+    for (const [instanceId, status] of tx.statuses) {
+      const record = tx.finished.get(instanceId);
+      events.push(record?.status === status ? { kind: "instance", instanceId, status, record } : { kind: "instance", instanceId, status });
+    }
     for (const queue of tx.work) events.push({ kind: "work", queue });
     this.emit(events);
   }

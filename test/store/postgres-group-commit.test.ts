@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GroupCommit, type PgTx } from "../../src/store/postgres/group-commit.js";
+import { GroupCommit, type Combined, type PgTx } from "../../src/store/postgres/group-commit.js";
 import type { OrchestrationStepper } from "../../src/store/store.js";
 
 const url = process.env.PERDURE_TEST_PG_URL;
@@ -20,10 +20,12 @@ describe.skipIf(!url)("postgres group commit", () => {
   beforeAll(async () => {
     pool = new pg.Pool({ connectionString: url, max: 2, pipeline: true } as pg.PoolConfig);
     await pool.query(`CREATE TABLE ${table} (v integer NOT NULL)`);
+    await pool.query(`CREATE TABLE ${table}_c (id serial PRIMARY KEY, v integer NOT NULL)`);
     writes = new GroupCommit(pool, { clock: Date.now, maxBatch: 64, maxInFlight: 1, committed: (tx) => committed.push(tx) });
   });
   afterAll(async () => {
     await pool?.query(`DROP TABLE IF EXISTS ${table}`);
+    await pool?.query(`DROP TABLE IF EXISTS ${table}_c`);
     await pool?.end();
   });
 
@@ -57,6 +59,30 @@ describe.skipIf(!url)("postgres group commit", () => {
     const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
     expect(rows.rows.map((r) => r.v)).toEqual([1, 3]);
     expect(committed).toHaveLength(2);
+  });
+
+  it("puts the items of writes sent one behind the other in one statement, in the order the writes asked", async () => {
+    let statements = 0;
+    const times10: Combined<number, number> = {
+      text: `WITH ins AS (INSERT INTO ${table}_c (v) SELECT x::integer FROM json_array_elements_text($1::json) WITH ORDINALITY AS e(x, o) ORDER BY o RETURNING v)
+        SELECT array_agg(x::integer * 10 ORDER BY o) AS r, (SELECT count(*) FROM ins) AS n FROM json_array_elements_text($1::json) WITH ORDINALITY AS e(x, o)`,
+      params: (items) => {
+        statements++;
+        return [JSON.stringify(items)];
+      },
+      split: (rows) => (rows[0] as { r: number[] }).r,
+    };
+    const results = await Promise.all([
+      writes.write(async (tx) => tx.combine(times10, 1, (r) => r), "write"),
+      writes.write(async (tx) => tx.combine(times10, 2, (r) => r), "write"),
+      writes.write(async (tx) => tx.tail(`INSERT INTO ${table}_c (v) VALUES (3) RETURNING v`, [], () => 3), "write"),
+      writes.write(async (tx) => tx.combine(times10, 4, (r) => r), "write"),
+    ]);
+    expect(results).toEqual([10, 20, 3, 40]);
+    // 1 and 2 shared a statement; 4 came after the insert of 3, so it went in a statement of its own, after it.
+    expect(statements).toBe(2);
+    const rows = await pool.query(`SELECT v FROM ${table}_c ORDER BY id`);
+    expect(rows.rows.map((r) => r.v)).toEqual([1, 2, 3, 4]);
   });
 
   it("fails a write whose tail fails after the others were sent, and commits the others", async () => {

@@ -398,6 +398,31 @@ export function functionsV2(s: string, channel: string): string[] {
   return [
     // Replaced by next_instances.
     `DROP FUNCTION ${s}.next_instance(bigint)`,
+    // Completions that step nothing, many in one statement: [{t: task id, k: lock token, v: event
+    // text, a: visible at}]. Each deletes its task (fenced by its token) and puts the outcome in its
+    // instance's inbox, in item order. Returns one result per item, in order: 'lost' (the token no
+    // longer holds; nothing written), 'inboxed', or 'dropped' (the instance is gone).
+    `CREATE FUNCTION ${s}.complete_tasks(p_items json, p_origin text) RETURNS text[] LANGUAGE plpgsql AS $$
+    DECLARE v_results text[]; v_inboxed boolean;
+    BEGIN
+      WITH items AS (
+        SELECT x.t, x.k, x.v, x.a, x.ord
+        FROM ROWS FROM (json_to_recordset(p_items) AS (t bigint, k text, v text, a bigint)) WITH ORDINALITY AS x(t, k, v, a, ord)),
+      gone AS (
+        DELETE FROM ${s}.tasks USING items WHERE tasks.id = items.t AND tasks.lock_token = items.k
+        RETURNING items.ord, tasks.instance_id, tasks.execution_id, items.v, items.a,
+          EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = tasks.instance_id) AS alive),
+      inboxed AS (
+        INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
+        SELECT instance_id, execution_id, v, a FROM gone WHERE alive ORDER BY ord
+        RETURNING 1)
+      SELECT array_agg(CASE WHEN g.ord IS NULL THEN 'lost' WHEN g.alive THEN 'inboxed' ELSE 'dropped' END ORDER BY i.ord),
+        coalesce(bool_or(g.alive), false)
+      INTO v_results, v_inboxed
+      FROM items i LEFT JOIN gone g ON g.ord = i.ord;
+      IF v_inboxed THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      RETURN v_results;
+    END $$`,
     // The stepped path of a completion in one round trip, for a caller that ran the next episode
     // ahead, on the instance as it last committed it: deletes the leased task (fenced by its
     // token) and, when the instance is free and still as the caller saw it (its execution, history

@@ -32,6 +32,9 @@
  *    write only when that statement wrote nothing (see functions.ts, convention 3); a refusal
  *    therefore needs no rollback, and the writes pipelined behind it stand.
  * 5. At most `maxBatch` writes share a transaction.
+ * 6. Items of a Combined statement wait only until the next statement is sent, or the batch waits:
+ *    then they go, in one statement, ahead of it. So every statement runs in the order the writes
+ *    asked for it, and a shared statement that fails is the failure of the first write in it.
  *
  * @module
  */
@@ -48,6 +51,20 @@ export class Tail<T> {
 }
 
 type Send = <R>(text: string, values?: readonly unknown[]) => Promise<R[]>;
+
+/**
+ * A statement that the writes of a batch share: each write gives an item, and the items of writes
+ * sent one behind the other go in one statement, in order (see invariant 6).
+ */
+export interface Combined<I, R> {
+  readonly text: string;
+  /** The statement's parameters for these items. */
+  params(items: readonly I[]): unknown[];
+  /** Each item's result, in item order, from the statement's rows. */
+  split(rows: unknown[], count: number): R[];
+}
+
+type Combine = <I, R>(combined: Combined<I, R>, item: I) => Promise<R>;
 
 /** The socket under a pooled connection, when it can hold writes back (pg keeps it on `connection.stream`). */
 interface Corkable {
@@ -77,6 +94,7 @@ export class PgTx {
     private readonly send: Send,
     /** Puts the statements sent so far on the wire; called before waiting on a result. */
     private readonly flush: () => void,
+    private readonly combineItem: Combine,
     /**
      * A later write of the same transaction steps the instance this write would step: this one
      * should leave its message in the inbox, so that one episode applies both.
@@ -100,6 +118,19 @@ export class PgTx {
   tail<R, T>(text: string, values: readonly unknown[], map: (rows: R[]) => T): Tail<T> {
     return new Tail(this.send<R>(text, values).then(map));
   }
+
+  /** Ends the write with an item of a statement it shares with the writes sent next to it; `map` turns the item's result into the write's value. */
+  combine<I, R, T>(combined: Combined<I, R>, item: I, map: (result: R) => T): Tail<T> {
+    return new Tail(this.combineItem(combined, item).then(map));
+  }
+}
+
+/** Items waiting to go in one statement, with the writes they came from. */
+interface PendingItems {
+  readonly combined: Combined<unknown, unknown>;
+  readonly items: unknown[];
+  readonly ops: number[];
+  readonly settle: Array<{ resolve: (value: unknown) => void; reject: (error: unknown) => void }>;
 }
 
 /** A write: its statements, sent through `tx`. */
@@ -245,6 +276,7 @@ class Batch {
   private corked = false;
   /** While a wave of writes is being started: their statements wait to leave together. */
   private holding = false;
+  private pending: PendingItems | undefined;
 
   constructor(
     private readonly client: pg.PoolClient,
@@ -398,10 +430,49 @@ class Batch {
   private newTx(op: number, live?: readonly number[]): PgTx {
     const steps = this.ops[op]!.steps;
     const stepLater = typeof steps === "string" && (live ?? []).some((i) => i > op && this.ops[i]!.steps === steps);
-    return new PgTx(this.options.clock(), (text, values) => this.send(op, text, values), () => this.flush(), stepLater);
+    return new PgTx(
+      this.options.clock(),
+      (text, values) => this.send(op, text, values),
+      () => this.flush(),
+      (combined, item) => this.combine(op, combined, item),
+      stepLater,
+    );
   }
 
   private send<R>(op: number, text: string, values?: readonly unknown[]): Promise<R[]> {
+    this.sendPending();
+    return this.sendNow(op, text, values);
+  }
+
+  /** Adds write `op`'s item to the items waiting for `combined` (sending those of another statement first). */
+  private combine<I, R>(op: number, combined: Combined<I, R>, item: I): Promise<R> {
+    if (this.pending !== undefined && this.pending.combined !== combined) this.sendPending();
+    this.hold();
+    const pending = (this.pending ??= { combined: combined as Combined<unknown, unknown>, items: [], ops: [], settle: [] });
+    return new Promise<R>((resolve, reject) => {
+      pending.items.push(item);
+      pending.ops.push(op);
+      pending.settle.push({ resolve: resolve as (value: unknown) => void, reject });
+    });
+  }
+
+  /** Sends the waiting items as one statement, and settles each from its result. */
+  private sendPending(): void {
+    const pending = this.pending;
+    if (pending === undefined) return;
+    this.pending = undefined;
+    this.sendNow<unknown>(pending.ops[0]!, pending.combined.text, pending.combined.params(pending.items)).then(
+      (rows) => {
+        const results = pending.combined.split(rows, pending.items.length);
+        pending.settle.forEach((settle, i) => settle.resolve(results[i]));
+      },
+      (error: unknown) => {
+        for (const settle of pending.settle) settle.reject(error);
+      },
+    );
+  }
+
+  private sendNow<R>(op: number, text: string, values?: readonly unknown[]): Promise<R[]> {
     this.hold();
     const promise = run<R>(this.client, text, values).then((result) => result.rows);
     const sent: Sent = { op, promise, failed: false, error: undefined };
@@ -423,7 +494,9 @@ class Batch {
 
   /** Puts every statement sent so far on the wire. */
   private flush(): void {
-    if (!this.corked || this.holding) return;
+    if (this.holding) return;
+    this.sendPending();
+    if (!this.corked) return;
     this.corked = false;
     this.stream!.uncork();
   }

@@ -52,7 +52,7 @@ import {
   type Store,
   type StoreEvent,
 } from "../store.js";
-import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Lane, type Steps } from "./group-commit.js";
+import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Combined, type Lane, type Steps } from "./group-commit.js";
 import { LastCommits, committedRecord } from "./last-commits.js";
 import type { Listener } from "./listener.js";
 import { commitParams, instanceParam, messageParam, taskParam } from "./params.js";
@@ -107,6 +107,8 @@ export class PostgresStore implements Store {
   private readonly s: string;
   private readonly writes: GroupCommit;
   private readonly lastCommits = new LastCommits(LAST_COMMITS);
+  /** Completions that step nothing, shared by the writes of a batch: one statement for them all. */
+  private readonly completions: Combined<{ t: string; k: string; v: string; a: number }, string>;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private listener: Listener | undefined;
   private closed = false;
@@ -125,6 +127,11 @@ export class PostgresStore implements Store {
       maxInFlight: settings.maxInFlight,
       committed: (tx) => this.emitCommitted(tx),
     });
+    this.completions = {
+      text: sql.completeTasks(this.s),
+      params: (items) => [JSON.stringify(items), this.origin],
+      split: (rows) => (rows[0] as { results: string[] }).results,
+    };
   }
 
   /** Called once by the factory, with the started LISTEN connection. */
@@ -261,17 +268,19 @@ export class PostgresStore implements Store {
       const event = outcomeEvent(item, outcome, iso(tx.now));
       const params = [rowId(item.id) ?? "0", item.lockToken, tx.now, JSON.stringify(event)];
       type Begin = LockedRow & { o_result: string };
-      const delivered = (rows: Begin[]): undefined => {
-        const result = rows[0]?.o_result;
+      const delivered = (result: string | undefined): undefined => {
         if (result === "lost") throw lostTask(item);
         if (result === "inboxed") tx.work.add("instances");
         return undefined;
       };
-      if (stepper === undefined || tx.stepLater) return tx.tail(sql.completeTask(this.s), [...params, this.origin], delivered);
+      if (stepper === undefined || tx.stepLater) {
+        const completion = { t: rowId(item.id) ?? "0", k: item.lockToken, v: JSON.stringify(event), a: tx.now };
+        return tx.combine(this.completions, completion, delivered);
+      }
       const ahead = this.completeAhead(tx, item, event, stepper);
       if (ahead !== undefined) return ahead;
       const rows = await tx.query<Begin>(sql.beginComplete(this.s), [...params, true, this.origin]);
-      if (rows[0]?.o_result !== "step") return delivered(rows);
+      if (rows[0]?.o_result !== "step") return delivered(rows[0]?.o_result);
       const { instanceId, executionId } = item;
       const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };
       const applied = await this.step(tx, lockedInstance(rows[0])!, rows[0].o_msgs, stepper, inline);

@@ -83,8 +83,8 @@ UPDATE ${s}.tasks t SET lock_token = gen_random_uuid()::text, locked_by = $2, lo
 FROM ready WHERE t.id = ready.id
 RETURNING ${TASK_COLUMNS.replace(/(\w+)/g, "t.$1")}, ready.visible_at AS ready_at`;
 
-/** Fenced. Deletes the task and returns where its outcome goes. */
-export const completeTask = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, false, $5)`;
+/** Fenced, per item. Completions that step nothing, many at once (functions.ts, complete_tasks). */
+export const completeTasks = (s: string) => `SELECT ${s}.complete_tasks($1::json, $2) AS results`;
 
 export const abandonTask = (s: string) => `SELECT ${s}.abandon_task($1, $2, $3, $4, $5) AS found`;
 

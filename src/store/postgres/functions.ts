@@ -148,6 +148,23 @@ function readyInstance(s: string, taken?: string): string {
         FOR NO KEY UPDATE OF i SKIP LOCKED`;
 }
 
+/**
+ * The end of a completion that steps nothing (in a function with a deleted task `t`, `p_event`,
+ * `p_now`, `p_origin` and `o_result`): the outcome goes to the inbox ('inboxed'), or nowhere when
+ * the instance is gone ('dropped').
+ */
+function inboxOutcome(s: string): string {
+  return `      o_result := 'dropped';
+      INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
+      SELECT t.instance_id, t.execution_id, p_event, p_now
+      WHERE EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = t.instance_id);
+      IF FOUND THEN
+        o_result := 'inboxed';
+        PERFORM ${s}.notify_work(p_origin);
+      END IF;
+`;
+}
+
 /** Leasing and stepping: the next ready instance, locked, with its visible messages. */
 function leasing(s: string): string[] {
   const ready = readyInstance(s);
@@ -201,15 +218,7 @@ function leasing(s: string): string[] {
           RETURN;
         END IF;
       END IF;
-      o_result := 'dropped';
-      INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
-      SELECT t.instance_id, t.execution_id, p_event, p_now
-      WHERE EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = t.instance_id);
-      IF FOUND THEN
-        o_result := 'inboxed';
-        PERFORM ${s}.notify_work(p_origin);
-      END IF;
-    END $$`,
+${inboxOutcome(s)}    END $$`,
   ];
 }
 
@@ -450,15 +459,7 @@ export function functionsV2(s: string, channel: string): string[] {
           p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
         RETURN;
       END IF;
-      o_result := 'dropped';
-      INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
-      SELECT t.instance_id, t.execution_id, p_event, p_now
-      WHERE EXISTS (SELECT 1 FROM ${s}.instances x WHERE x.instance_id = t.instance_id);
-      IF FOUND THEN
-        o_result := 'inboxed';
-        PERFORM ${s}.notify_work(p_origin);
-      END IF;
-    END $$`,
+${inboxOutcome(s)}    END $$`,
     // Like next_instance was, for up to p_max instances: the rows locked, each with its visible messages.
     `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, OUT o_msgs text, ${INSTANCE_OUT})
     RETURNS SETOF record LANGUAGE plpgsql AS $$

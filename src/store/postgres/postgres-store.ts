@@ -266,7 +266,7 @@ export class PostgresStore implements Store {
   ): Promise<CommitResult | undefined> {
     return this.write(async (tx) => {
       const event = outcomeEvent(item, outcome, iso(tx.now));
-      const params = [rowId(item.id) ?? "0", item.lockToken, tx.now, JSON.stringify(event)];
+      const taskId = rowId(item.id) ?? "0";
       type Begin = LockedRow & { o_result: string };
       const delivered = (result: string | undefined): undefined => {
         if (result === "lost") throw lostTask(item);
@@ -274,12 +274,13 @@ export class PostgresStore implements Store {
         return undefined;
       };
       if (stepper === undefined || tx.stepLater) {
-        const completion = { t: rowId(item.id) ?? "0", k: item.lockToken, v: JSON.stringify(event), a: tx.now };
+        const completion = { t: taskId, k: item.lockToken, v: JSON.stringify(event), a: tx.now };
         return tx.combine(this.completions, completion, delivered);
       }
       const ahead = this.completeAhead(tx, item, event, stepper);
       if (ahead !== undefined) return ahead;
-      const rows = await tx.query<Begin>(sql.beginComplete(this.s), [...params, true, this.origin]);
+      const params = [taskId, item.lockToken, tx.now, JSON.stringify(event), true, this.origin];
+      const rows = await tx.query<Begin>(sql.beginComplete(this.s), params);
       if (rows[0]?.o_result !== "step") return delivered(rows[0]?.o_result);
       const { instanceId, executionId } = item;
       const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };

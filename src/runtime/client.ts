@@ -23,6 +23,7 @@ import {
 } from "../store/store.js";
 import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
+import { startInstance } from "./local-workers.js";
 import { newExecutionId, newInstanceId } from "./ids.js";
 import {
   EntityClient,
@@ -123,7 +124,7 @@ export class Client {
     }
     const executionId = newExecutionId();
     const now = new Date(this.#store.now()).toISOString();
-    await this.#store.createInstance({
+    await startInstance(this.#store, {
       instanceId,
       name,
       executionId,

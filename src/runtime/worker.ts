@@ -20,13 +20,14 @@ import { serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
 import type { ActivityContext } from "../sdk/activity-context.js";
 import { LeaseLostError } from "../store/errors.js";
-import type { ActivityOutcome, ActivityWorkItem, CommitResult, Store } from "../store/store.js";
+import type { ActivityOutcome, ActivityWorkItem, CommitResult, CreateInstanceRequest, Store } from "../store/store.js";
 import { UnknownActivityError, WorkerStateError } from "./errors.js";
 import { ExecutorCache } from "./executor-cache.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { OrchestrationProcessor, type StepSession } from "./orchestration-processor.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { Wakeup } from "./wakeups.js";
+import { registerLocalStarter } from "./local-workers.js";
 import { newExecutionId } from "./ids.js";
 
 export interface WorkerOptions {
@@ -84,6 +85,7 @@ export class Worker {
   #waitingForSlot = false;
   #loops: Promise<void>[] = [];
   #unsubscribe: (() => void) | undefined;
+  #unregister: (() => void) | undefined;
 
   constructor(app: App, store: Store, options: WorkerOptions = {}) {
     this.#app = app;
@@ -129,6 +131,7 @@ export class Worker {
       if (event.queue !== "tasks") this.#orchestrationWake.notify();
       if (event.queue !== "instances") this.#activityWake.notify();
     });
+    this.#unregister = registerLocalStarter(this.#store, { start: (request) => this.#start(request) });
     for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
     this.#loops.push(this.#activityLoop());
     return this;
@@ -151,6 +154,7 @@ export class Worker {
     }
     if (this.#state === "stopping") return this.#waitStopped();
     this.#state = "stopping";
+    this.#unregister?.();
     this.wake();
     await Promise.all(this.#loops);
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
@@ -211,6 +215,24 @@ export class Worker {
     session.reservedSlots = 0;
     if (session.setTimers) this.#orchestrationWake.notify();
     for (const item of leased) this.#runActivity(item);
+  }
+
+  /**
+   * A start from a client of this process: creates the instance and runs its first episode here,
+   * in the same store transaction. Undefined (the client starts it plainly) when this worker does
+   * not run that orchestration now, or the start is for later.
+   */
+  #start(request: CreateInstanceRequest): Promise<void> | undefined {
+    if (this.#state !== "running" || request.scheduledStartAt !== undefined) return undefined;
+    if (this.#app.getOrchestration(request.name) === undefined) return undefined;
+    const session = this.#processor.session();
+    return this.#store.createInstance(request, session).then(
+      (result) => this.#accept(session, result),
+      (error: unknown) => {
+        this.#discard(session);
+        throw error;
+      },
+    );
   }
 
   async #orchestrationLoop(): Promise<void> {

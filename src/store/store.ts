@@ -337,9 +337,17 @@ export interface Store {
 
   /**
    * Creates an instance row and puts its ExecutionStarted message in its inbox.
+   *
+   * With a stepper, when the start is due now, the store may run the first episode in the same
+   * transaction (the instance is new, so no lease is needed): the start message is consumed, the
+   * episode's history, tasks and messages are written, and its result is returned (tasks enqueued
+   * leased, as in `completeActivity`). A store otherwise idle runs it; a busy one may leave it to
+   * `stepOrchestration`, which batches (the PostgreSQL store does). A stepper that declines leaves
+   * the instance Pending with its start message in the inbox, as without one. Undefined when no
+   * episode ran.
    * @throws InstanceExistsError when the id is taken and `reuse` does not allow replacing it.
    */
-  createInstance(request: CreateInstanceRequest): Promise<void>;
+  createInstance(request: CreateInstanceRequest, stepper?: OrchestrationStepper): Promise<CommitResult | undefined>;
 
   /**
    * Writes messages to instances' inboxes, in order. A message with `ensureInstance` creates its

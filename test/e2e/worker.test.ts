@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp, createWorker, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
+import { createApp, createClient, createWorker, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
 import { gate, tempDir, Turnstile, type Gate } from "../helpers/gates.js";
 import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
 
@@ -161,7 +161,7 @@ describe("worker: concurrency and leases", () => {
 });
 
 describe("worker: looking for work", () => {
-  it("looks for tasks only when tasks are announced, and for instances once per start", async () => {
+  it("runs a start's first episode in the start's transaction, and looks for work only when it is announced", async () => {
     const rt = runtime({ maxIdleMs: 60_000 });
     const calls = { stepOrchestration: 0, leaseActivities: 0 };
     for (const name of ["stepOrchestration", "leaseActivities"] as const) {
@@ -176,12 +176,32 @@ describe("worker: looking for work", () => {
     // and wait for an event: their idle deadline is a minute.
     const starts = 5;
     for (let i = 0; i < starts; i++) expect((await finish<number>(rt, await rt.client.startNew(chain, { input: i }))).output).toBe(i + 10);
-    // Each episode leases its tasks directly and each result steps the next episode: the task
-    // loop is never woken, and each start wakes the instance loop once, which steps it and,
-    // having found fewer instances than it asked for, does not look again.
+    // The worker runs each start's first episode as the client creates the instance; each episode
+    // leases its tasks directly and each result steps the next episode: neither loop is ever woken.
     expect(calls.leaseActivities).toBe(0);
-    expect(calls.stepOrchestration).toBeGreaterThanOrEqual(1);
-    expect(calls.stepOrchestration).toBeLessThanOrEqual(starts);
+    expect(calls.stepOrchestration).toBe(0);
+  });
+
+  it("leaves a start it does not run (an orchestration of another app, a start for later) to the loops", async () => {
+    let now = Date.now();
+    const rt = runtime({ maxIdleMs: 60_000, clock: () => now });
+    let stepped = 0;
+    const store = rt.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const original = store.stepOrchestration!.bind(rt.store);
+    store.stepOrchestration = (...args: unknown[]) => {
+      stepped++;
+      return original(...args);
+    };
+    const other = createClient(rt.store);
+    const id = await other.startNew("NotInThisApp");
+    // Created plainly: Pending with its start message, for a worker that defines it.
+    expect(await rt.client.getStatus(id)).toMatchObject({ runtimeStatus: "Pending" });
+    await waitUntil(() => stepped >= 1, "the instance loop looked at the new instance");
+    const later = await rt.client.startNew(chain, { input: 1, startAt: new Date(now + 60_000) });
+    expect(await rt.client.getStatus(later)).toMatchObject({ runtimeStatus: "Pending" });
+    now += 60_000;
+    rt.worker.wake();
+    expect((await finish<number>(rt, later)).output).toBe(11);
   });
 });
 

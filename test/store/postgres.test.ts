@@ -253,6 +253,54 @@ describe.skipIf(!url)("postgres", () => {
       });
     });
 
+    describe("a start's first episode, run ahead", () => {
+      const scheduling = (id: string) =>
+        new RecordingStepper((w) =>
+          commitFor(w, {
+            history: [w.messages[0]!.event, newEvent("TaskScheduled", w.now, { name: "Task1" })],
+            tasks: [newTask(id, `${id}-e1`, 1, WORKER)],
+          }),
+        );
+
+      it("runs only while the store is otherwise idle; starts that share a transaction are plain", async () => {
+        const store = await track(open());
+        const a = scheduling("sa-1");
+        const b = scheduling("sa-2");
+        // Asked for in one turn: they share a transaction, so neither runs its episode.
+        const results = await Promise.all([store.createInstance(startRequest("sa-1"), a), store.createInstance(startRequest("sa-2"), b)]);
+        expect(results).toEqual([undefined, undefined]);
+        expect([a.calls.length, b.calls.length]).toEqual([0, 0]);
+        expect((await store.getInstance("sa-1"))?.status).toBe("Pending");
+        const c = scheduling("sa-3");
+        const alone = await store.createInstance(startRequest("sa-3"), c);
+        expect(c.calls).toHaveLength(1);
+        expect(alone?.leasedTasks).toHaveLength(1);
+        expect((await store.getInstance("sa-3"))?.status).toBe("Running");
+      });
+
+      it("lets the first task's completion run ahead, on the record the start left", async () => {
+        const store = await track(open());
+        const events: StoreEvent[] = [];
+        const stop = store.subscribe((event) => events.push(event));
+        try {
+          const started = await store.createInstance(startRequest("sa-4", { input: '"in"', version: "3" }), scheduling("sa-4"));
+          const task = started!.leasedTasks[0]!;
+          const finish = new RecordingStepper((w) => commitFor(w, { history: [w.messages.at(-1)!.event], status: "Completed", output: '"done"' }), true);
+          await store.completeActivity(task, { ok: true, result: '"r"' }, finish);
+          // Run ahead: no read of the instance, which the stepper got as the start's commit left it.
+          expect(finish.calls[0]!.messages.map((m) => m.id)).toEqual([INLINE_MESSAGE_ID]);
+          const { lastUpdatedAt: _updated, ...atStep } = finish.calls[0]!.instance;
+          const { lastUpdatedAt: _read, completedAt: _completed, output: _output, ...read } = (await store.getInstance("sa-4"))!;
+          expect(atStep).toStrictEqual({ ...read, status: "Running" });
+          const announced = events.find((e) => e.kind === "instance" && e.instanceId === "sa-4" && e.status === "Completed");
+          expect(announced?.kind === "instance" ? announced.record : undefined).toStrictEqual(await store.getInstance("sa-4"));
+          expect((await store.getHistory("sa-4")).events.map((e) => e.type)).toEqual(["ExecutionStarted", "TaskScheduled", "TaskCompleted"]);
+        } finally {
+          stop();
+        }
+      });
+    });
+
     it("refuses a schema written by newer code and leaves it untouched", async () => {
       const newer = `perdure_test_${suffix}_n`;
       schemas.add(newer);

@@ -5,7 +5,8 @@
  * @module
  */
 import { describe, expect, it } from "vitest";
-import { LeaseLostError } from "../errors.js";
+import { InstanceExistsError, LeaseLostError } from "../errors.js";
+import type { StoreEvent } from "../store.js";
 import {
   OTHER_WORKER,
   RecordingStepper,
@@ -239,6 +240,80 @@ export function episodeCases(factory: StoreFactory): void {
       const warm = new RecordingStepper(() => undefined, true);
       await store.stepOrchestration(warm, WORKER);
       expect(warm.calls[0]?.history).toBeUndefined();
+    });
+
+    it("runs the first episode in the start's transaction, on the instance as it is created", async () => {
+      const { store, clock } = h;
+      const events: StoreEvent[] = [];
+      const unsubscribe = store.subscribe((event) => events.push(event));
+      const stepper = new RecordingStepper((work) =>
+        commitFor(work, {
+          history: [orchestratorStarted(work.now), work.messages[0]!.event, taskScheduled(1, "Task1")],
+          tasks: [newTask("a", work.instance.executionId, 1, { workerId: "worker-a", leaseMs: 1000 })],
+        }),
+      );
+      const request = startRequest("a", { input: '"x"', version: "2" });
+      const result = await store.createInstance(request, stepper);
+      unsubscribe();
+      expect(stepper.calls).toHaveLength(1);
+      const work = stepper.calls[0]!;
+      expect(work.instance).toEqual({
+        instanceId: "a",
+        kind: "orchestration",
+        name: "Flow",
+        version: "2",
+        executionId: "a-e1",
+        status: "Pending",
+        input: '"x"',
+        createdAt: clock.iso(),
+        lastUpdatedAt: clock.iso(),
+      });
+      expect(work).toMatchObject({ now: clock.iso(), history: [] });
+      expect(work.messages.map((m) => m.event)).toEqual([request.startEvent]);
+      expect(result?.leasedTasks).toMatchObject([{ instanceId: "a", taskId: 1, name: "Task1", dequeueCount: 1 }]);
+      expect(await store.getInstance("a")).toMatchObject({ status: "Running" });
+      expect((await store.getHistory("a")).events.map((e) => e.type)).toEqual(["OrchestratorStarted", "ExecutionStarted", "TaskScheduled"]);
+      // The start message was consumed with it: nothing is left to step, and nobody was woken for it.
+      expect(await store.stepOrchestration(new RecordingStepper(() => undefined), WORKER)).toBeUndefined();
+      expect(events.filter((e) => e.kind === "work")).toEqual([]);
+      expect(events).toContainEqual(expect.objectContaining({ kind: "instance", instanceId: "a", status: "Running" }));
+      expect(await store.leaseActivities({ ...WORKER, max: 10 })).toEqual([]);
+    });
+
+    it("creates a plain start when the stepper declines or the start is for later", async () => {
+      const { store, clock } = h;
+      const declining = new RecordingStepper(() => undefined);
+      expect(await store.createInstance(startRequest("a"), declining)).toBeUndefined();
+      expect(declining.calls).toHaveLength(1);
+      const never = new RecordingStepper(() => {
+        throw new Error("a start for later must not be stepped");
+      });
+      expect(await store.createInstance(startRequest("later", { scheduledStartAt: clock.iso(5000) }), never)).toBeUndefined();
+      expect(never.calls).toEqual([]);
+      expect(await store.getInstance("a")).toMatchObject({ status: "Pending" });
+      expect(await store.getInstance("later")).toMatchObject({ status: "Pending" });
+      const item = await store.leaseOrchestration(WORKER);
+      expect(item?.instance.instanceId).toBe("a");
+      expect(item?.messages.map((m) => m.event.type)).toEqual(["ExecutionStarted"]);
+      expect(await store.leaseOrchestration(WORKER)).toBeUndefined();
+    });
+
+    it("refuses a taken id with nothing written, and tells a stepper that ran", async () => {
+      const { store } = h;
+      await store.createInstance(startRequest("a", { input: '"first"' }));
+      const stepper = new RecordingStepper((work) =>
+        commitFor(work, {
+          history: [orchestratorStarted(work.now), work.messages[0]!.event],
+          tasks: [newTask("a", work.instance.executionId, 1, { workerId: "worker-a", leaseMs: 1000 })],
+        }),
+      );
+      await expect(store.createInstance(startRequest("a", { executionId: "a-e2" }), stepper)).rejects.toBeInstanceOf(InstanceExistsError);
+      expect(stepper.discards).toBe(stepper.calls.length);
+      expect(await store.getInstance("a")).toMatchObject({ status: "Pending", executionId: "a-e1", input: '"first"' });
+      expect((await store.getHistory("a")).events).toEqual([]);
+      expect(await store.leaseActivities({ ...WORKER, max: 10 })).toEqual([]);
+      const item = await store.leaseOrchestration(WORKER);
+      expect(item?.messages.map((m) => m.executionId)).toEqual(["a-e1"]);
     });
 
     it("leaves the instance as it was when the stepper returns undefined", async () => {

@@ -166,6 +166,13 @@ export class RecordingStepper implements OrchestrationStepper {
     this.calls.push(work);
     return this.answer(work);
   }
+
+  /** Times the store rolled back this stepper's episodes. */
+  discards = 0;
+
+  discard(): void {
+    this.discards++;
+  }
 }
 
 /** Creates `instanceId` and leases it. */

@@ -494,6 +494,34 @@ ${inboxOutcome(s)}    END $$`,
   ];
 }
 
+/**
+ * Schema version 3: a start and its first episode in one statement, for a caller that ran the
+ * episode ahead on the instance it is creating.
+ */
+export function functionsV3(s: string): string[] {
+  return [
+    // Creates the instance as create_row does and, when it was created, applies the first episode
+    // as apply_commit does (the new row is this transaction's, so no lease is needed). With
+    // p_started the episode consumed the start message, which is removed again. Returns o_taken,
+    // the status of the instance that kept the id (nothing written), or NULL and apply_commit's result.
+    `CREATE FUNCTION ${s}.create_step(p json, p_reuse text, p_now bigint, p_origin text, p_started boolean,
+      p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[], p_status text, p_output text,
+      p_failure text, p_custom text, p_tasks json, p_messages json, p_children json, p_can json, p_entity text,
+      OUT o_taken text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      o_taken := ${s}.create_row(p, p_reuse, p_now, p_origin);
+      IF o_taken IS NOT NULL THEN RETURN; END IF;
+      IF p_started THEN
+        DELETE FROM ${s}.messages WHERE instance_id = p->>'id' AND execution_id = p->>'exec';
+      END IF;
+      SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
+      FROM ${s}.apply_commit(p->>'id', NULL, p_now, p_origin, p_exec, p_history, p_consumed, p_canceled,
+        p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
+    END $$`,
+  ];
+}
+
 export function functionsV1(s: string, channel: string): string[] {
   return [...helpers(s, channel), ...leasing(s), ...commits(s), ...management(s)];
 }

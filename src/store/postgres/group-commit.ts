@@ -100,6 +100,11 @@ export class PgTx {
      * should leave its message in the inbox, so that one episode applies both.
      */
     readonly stepLater = false,
+    /**
+     * No other write shares this transaction, or waits or runs in either lane: the store is idle
+     * but for this write. Work that a busy store would rather batch (a first episode) may run here.
+     */
+    readonly quiet = false,
   ) {}
 
   /** Sends a statement (and every one before it) at once, for the write to wait on; its rows. */
@@ -233,8 +238,10 @@ export class GroupCommit {
       const queue = this.queues[lane];
       while (queue.length > 0 && this.inFlight[lane] < this.options.maxInFlight) {
         const batch = queue.splice(0, this.options.maxBatch);
+        const other = lane === "step" ? "write" : "step";
+        const quiet = batch.length === 1 && queue.length === 0 && this.inFlight[lane] === 0 && this.inFlight[other] === 0 && this.queues[other].length === 0;
         this.inFlight[lane]++;
-        void this.runBatch(batch).finally(() => {
+        void this.runBatch(batch, quiet).finally(() => {
           this.inFlight[lane]--;
           this.pump();
           if (this.isIdle()) {
@@ -246,7 +253,7 @@ export class GroupCommit {
     }
   }
 
-  private async runBatch(ops: Op[]): Promise<void> {
+  private async runBatch(ops: Op[], quiet: boolean): Promise<void> {
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
@@ -256,7 +263,7 @@ export class GroupCommit {
     }
     let broken: unknown;
     try {
-      await new Batch(client, ops, this.options).run();
+      await new Batch(client, ops, this.options, quiet).run();
     } catch (error) {
       broken = error;
     } finally {
@@ -282,6 +289,7 @@ class Batch {
     private readonly client: pg.PoolClient,
     private readonly ops: Op[],
     private readonly options: GroupCommitOptions,
+    private readonly quiet = false,
   ) {
     this.outcomes = new Array(ops.length).fill(undefined);
     this.multi = ops.length > 1;
@@ -436,6 +444,7 @@ class Batch {
       () => this.flush(),
       (combined, item) => this.combine(op, combined, item),
       stepLater,
+      this.quiet,
     );
   }
 

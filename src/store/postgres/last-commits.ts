@@ -9,7 +9,7 @@
  * @module
  */
 import { iso } from "../adapter-kit.js";
-import { TERMINAL_STATUSES, type InstanceRecord, type OrchestrationCommit } from "../store.js";
+import { RuntimeStatus, TERMINAL_STATUSES, type CreateInstanceRequest, type InstanceRecord, type OrchestrationCommit } from "../store.js";
 
 export interface LastCommit {
   readonly record: InstanceRecord;
@@ -39,6 +39,28 @@ export function committedRecord(before: InstanceRecord, commit: OrchestrationCom
     ...(completedAt === undefined ? {} : { completedAt }),
     ...(commit.entityState === undefined ? {} : { entityState: commit.entityState }),
   };
+}
+
+/** The instance `request` creates at `now`, as a read of its row gives it (create_row in functions.ts). */
+export function createdRecord(request: CreateInstanceRequest, now: number): InstanceRecord {
+  const record: { -readonly [K in keyof InstanceRecord]: InstanceRecord[K] } = {
+    instanceId: request.instanceId,
+    kind: "orchestration",
+    name: request.name,
+    executionId: request.executionId,
+    status: RuntimeStatus.Pending,
+    createdAt: iso(now),
+    lastUpdatedAt: iso(now),
+  };
+  if (request.version !== undefined) record.version = request.version;
+  if (request.input !== undefined) record.input = request.input;
+  if (request.scheduledStartAt !== undefined) record.scheduledStartAt = request.scheduledStartAt;
+  const parent = request.parent;
+  if (parent !== undefined) {
+    record.parent = { name: parent.name, instanceId: parent.instanceId, taskScheduledId: parent.taskScheduledId };
+    if (parent.executionId !== undefined) record.parent = { ...record.parent, executionId: parent.executionId };
+  }
+  return record;
 }
 
 /** A bounded map, least recently used first out. */

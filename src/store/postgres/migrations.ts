@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -110,6 +110,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 2,
     description: "notifications only while another store listens; the stepped path finds several ready instances at once",
     statements: (s: string, channel: string) => functionsV2(s, channel),
+  },
+  {
+    version: 3,
+    description: "a start and its first episode in one statement",
+    statements: (s: string) => functionsV3(s),
   },
 ]);
 

@@ -23,6 +23,10 @@ export function quoteIdent(name: string): string {
 
 export const createInstance = (s: string) => `SELECT ${s}.create_instance($1::json, $2, $3, $4) AS taken`;
 
+/** A start and the first episode run ahead of it, in one statement (functions.ts, create_step). */
+export const createStep = (s: string) => `SELECT * FROM ${s}.create_step($1::json, $2, $3, $4, $5, $6, $7::text[],
+  $8::bigint[], $9::integer[], $10, $11, $12, $13, $14::json, $15::json, $16::json, $17::json, $18)`;
+
 export const sendMessages = (s: string) => `SELECT ${s}.send_messages($1::json, $2, $3) AS missing`;
 
 export const leaseInstance = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3)`;

@@ -119,10 +119,19 @@ export class SqliteStore implements Store {
     return this.clock();
   }
 
-  async createInstance(request: CreateInstanceRequest): Promise<void> {
+  async createInstance(request: CreateInstanceRequest, stepper?: OrchestrationStepper): Promise<CommitResult | undefined> {
     return this.write((tx) => {
+      const hadWork = tx.work.has("instances");
       const takenBy = this.writes.createInstance(tx, request);
       if (takenBy !== undefined) throw new InstanceExistsError(request.instanceId, takenBy);
+      const due = request.scheduledStartAt === undefined || parseTime(request.scheduledStartAt, "scheduledStartAt", "up") <= tx.now;
+      if (stepper === undefined || !due) return undefined;
+      // The first episode, here: its start message is announced only if it stays in the inbox.
+      if (!hadWork) tx.work.delete("instances");
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: request.instanceId })!;
+      const result = this.step(tx, row, stepper, undefined);
+      if (result === undefined) tx.work.add("instances");
+      return result;
     });
   }
 

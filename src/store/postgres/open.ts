@@ -21,8 +21,12 @@ export interface OpenSettings {
   readonly onWarning: (message: string, error: unknown) => void;
 }
 
-/** Writes that share one transaction at most (see group-commit.ts). */
-const MAX_BATCH = 64;
+/**
+ * Writes that share one transaction at most (see group-commit.ts). Fan-in (W2) measured best with
+ * room for a full batch of activity slots: the completions of the 256 activities a worker runs at
+ * once commit together, with one episode, and free their slots at once (about +12% over 64).
+ */
+const MAX_BATCH = 256;
 /**
  * Write transactions in flight at once per lane (stepping, other writes). One measured best (W2,
  * W3): writes queue up behind the transaction in flight and share the next commit, and episodes of

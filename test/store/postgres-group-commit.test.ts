@@ -96,4 +96,17 @@ describe.skipIf(!url)("postgres group commit", () => {
     const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
     expect(rows.rows.map((r) => r.v)).toEqual([10, 30]);
   });
+
+  it("fails the writes of a batch whose connection dies, and goes on with a new connection", async () => {
+    await pool.query(`TRUNCATE ${table}`);
+    // The server ends the batch's own connection while the write holds it.
+    const dying = writes.write(async (tx) => {
+      await tx.query("SELECT pg_terminate_backend(pg_backend_pid())");
+      return tx.tail(`INSERT INTO ${table} (v) VALUES ($1)`, [1], () => "never");
+    }, "write");
+    await expect(dying).rejects.toThrow();
+    expect(await writes.write(async (tx) => tx.tail(`INSERT INTO ${table} (v) VALUES ($1)`, [2], () => "two"), "write")).toBe("two");
+    const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
+    expect(rows.rows.map((r) => r.v)).toEqual([2]);
+  });
 });

@@ -262,12 +262,19 @@ export class GroupCommit {
       return;
     }
     let broken: unknown;
+    // A connection that dies while checked out emits 'error' (the pool listens only to idle ones):
+    // its statements fail on their own, and the connection is not given back to the pool.
+    const lost = (error: unknown): void => {
+      broken ??= error;
+    };
+    client.on("error", lost);
     try {
       await new Batch(client, ops, this.options, quiet).run();
     } catch (error) {
-      broken = error;
+      broken ??= error;
     } finally {
-      client.release(broken instanceof Error ? broken : undefined);
+      client.off("error", lost);
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
     }
   }
 }

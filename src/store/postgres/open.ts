@@ -49,11 +49,18 @@ export async function openPostgresStore(url: string, settings: OpenSettings): Pr
     const client = await pool.connect();
     let migrationsApplied: number[];
     let synchronousCommit: string;
+    // A connection lost while checked out emits 'error'; the query in flight fails with it.
+    let lost: Error | undefined;
+    const onLost = (error: Error): void => {
+      lost ??= error;
+    };
+    client.on("error", onLost);
     try {
       migrationsApplied = await migrate(client, settings.schema, where);
       synchronousCommit = (await client.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]!.synchronous_commit;
     } finally {
-      client.release();
+      client.off("error", onLost);
+      client.release(lost);
     }
     const origin = randomUUID();
     const store = new PostgresStore({

@@ -109,4 +109,43 @@ describe.skipIf(!url)("postgres group commit", () => {
     const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
     expect(rows.rows.map((r) => r.v)).toEqual([2]);
   });
+
+  it("runs a lone write of one statement in that statement's own transaction, and a longer one in a block", async () => {
+    await pool.query(`TRUNCATE ${table}`);
+    // A pool of its own, whose connections record what they are sent.
+    const sent: string[] = [];
+    const spied = new pg.Pool({ connectionString: url, max: 1, pipeline: true } as pg.PoolConfig);
+    spied.on("connect", (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, ...rest: unknown[]) => {
+        sent.push(typeof config === "string" ? config : (config as { text: string }).text);
+        return query(config, ...rest);
+      };
+    });
+    try {
+      const lone = new GroupCommit(spied, { clock: Date.now, maxBatch: 64, maxInFlight: 1, committed: () => undefined });
+      const insert = `INSERT INTO ${table} (v) VALUES ($1)`;
+      expect(await lone.write(async (tx) => tx.tail(insert, [1], () => "one"), "write")).toBe("one");
+      expect(sent).toEqual([insert]);
+      // Its failure is the statement's: nothing written, and the connection goes on.
+      sent.length = 0;
+      await expect(lone.write(async (tx) => tx.tail(insert, [null], () => "null"), "write")).rejects.toThrow(/null value/);
+      expect(sent).toEqual([insert]);
+      // Two statements: one block, so the first is undone when the second fails.
+      sent.length = 0;
+      const two = lone.write(async (tx) => {
+        await tx.query(insert, [2]);
+        return tx.tail(insert, [null], () => "two");
+      }, "write");
+      await expect(two).rejects.toThrow(/null value/);
+      expect(sent).toEqual(["BEGIN", insert, insert, "COMMIT"]);
+      sent.length = 0;
+      expect(await lone.write(async (tx) => tx.tail(insert, [3], () => "three"), "write")).toBe("three");
+      expect(sent).toEqual([insert]);
+      const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
+      expect(rows.rows.map((r) => r.v)).toEqual([1, 3]);
+    } finally {
+      await spied.end();
+    }
+  });
 });

@@ -3,9 +3,10 @@
  * run together in the next transaction on one pooled connection, so that many writes share one
  * commit (one WAL flush). The connection runs in pipeline mode: statements a write does not wait
  * for (its last one) are sent at once behind each other, so a write usually costs one round trip,
- * a stepped write two. Statements sent one behind the other also leave in one socket write (the
- * socket is corked until the batch waits on a result): on loopback every write wakes the server,
- * and costs both sides.
+ * a stepped write two; a write alone in its batch whose only statement is its tail sends just that
+ * statement, which is a transaction of its own. Statements sent one behind the other also leave in
+ * one socket write (the socket is corked until the batch waits on a result): on loopback every
+ * write wakes the server, and costs both sides.
  *
  * Writes do not fail in the normal course: refusals (a lost lease, a taken id) are values (see
  * invariant 4). So a batch runs its writes with no savepoint, which would double the statements
@@ -50,7 +51,8 @@ export class Tail<T> {
   }
 }
 
-type Send = <R>(text: string, values?: readonly unknown[]) => Promise<R[]>;
+/** Sends a statement of the write; `last` when it is the write's last (its tail). */
+type Send = <R>(text: string, values: readonly unknown[] | undefined, last: boolean) => Promise<R[]>;
 
 /**
  * A statement that the writes of a batch share: each write gives an item, and the items of writes
@@ -109,19 +111,19 @@ export class PgTx {
 
   /** Sends a statement (and every one before it) at once, for the write to wait on; its rows. */
   query<R>(text: string, values?: readonly unknown[]): Promise<R[]> {
-    const rows = this.send<R>(text, values);
+    const rows = this.send<R>(text, values, false);
     this.flush();
     return rows;
   }
 
   /** Sends a statement the write does not wait on yet: it goes on the wire with the next one waited on. */
   queue<R>(text: string, values?: readonly unknown[]): Promise<R[]> {
-    return this.send<R>(text, values);
+    return this.send<R>(text, values, false);
   }
 
   /** Ends the write with a statement it does not wait for; `map` turns its rows into the write's value. */
   tail<R, T>(text: string, values: readonly unknown[], map: (rows: R[]) => T): Tail<T> {
-    return new Tail(this.send<R>(text, values).then(map));
+    return new Tail(this.send<R>(text, values, true).then(map));
   }
 
   /** Ends the write with an item of a statement it shares with the writes sent next to it; `map` turns the item's result into the write's value. */
@@ -288,6 +290,10 @@ class Batch {
   private readonly multi: boolean;
   private readonly stream: Corkable | undefined;
   private corked = false;
+  /** BEGIN was sent for the transaction in progress. */
+  private begun = false;
+  /** A lone write's only statement was sent outside a transaction block. */
+  private alone = false;
   /** While a wave of writes is being started: their statements wait to leave together. */
   private holding = false;
   private pending: PendingItems | undefined;
@@ -306,15 +312,15 @@ class Batch {
   /** Runs the batch; throws (after failing every write) only when the connection is unusable. */
   async run(): Promise<void> {
     try {
-      this.send(-1, "BEGIN");
       if (!this.multi) return await this.runSingle();
+      this.begin();
       let live = this.ops.map((_, i) => i);
       for (;;) {
         const failed = await this.attempt(live);
         if (failed === undefined) break;
         // Left out; the others run again from the start, in a new transaction.
         live = live.filter((i) => i !== failed);
-        this.send(-1, "BEGIN");
+        this.begin();
       }
       this.finish();
     } catch (error) {
@@ -323,7 +329,11 @@ class Batch {
     }
   }
 
-  /** One write: its failure is the transaction's. COMMIT is pipelined behind its tail. */
+  /**
+   * One write: its failure is the transaction's. BEGIN goes before its first statement, and COMMIT
+   * is pipelined behind its tail; a write of one statement (its tail) runs it alone, in the
+   * statement's own transaction, which commits or fails just the same with two statements less.
+   */
   private async runSingle(): Promise<void> {
     const op = this.ops[0]!;
     const tx = this.newTx(0);
@@ -334,22 +344,22 @@ class Batch {
       const failed = await this.firstFailure();
       this.outcomes[0] = { ok: false, error: failed?.error ?? error };
       for (const stepper of tx.steppers) stepper.discard?.();
-      await this.flushed(this.send(-1, "ROLLBACK"));
+      if (this.begun) await this.flushed(this.send(-1, "ROLLBACK"));
       this.finish();
       return;
     }
-    const commit = this.send(-1, "COMMIT");
+    const commit = this.begun ? this.send(-1, "COMMIT") : undefined;
     try {
       value = value instanceof Tail ? await this.flushed(value.promise) : value;
     } catch (error) {
       // The tail failed: the COMMIT behind it was a rollback (or the tail was a refusal that wrote nothing).
-      await this.flushed(commit);
+      if (commit !== undefined) await this.flushed(commit);
       this.outcomes[0] = { ok: false, error };
       for (const stepper of tx.steppers) stepper.discard?.();
       this.finish();
       return;
     }
-    await this.flushed(commit);
+    if (commit !== undefined) await this.flushed(commit);
     this.outcomes[0] = { ok: true, tx, value };
     this.finish();
   }
@@ -447,7 +457,10 @@ class Batch {
     const stepLater = typeof steps === "string" && (live ?? []).some((i) => i > op && this.ops[i]!.steps === steps);
     return new PgTx(
       this.options.clock(),
-      (text, values) => this.send(op, text, values),
+      (text, values, last) => {
+        this.open(last);
+        return this.send(op, text, values);
+      },
       () => this.flush(),
       (combined, item) => this.combine(op, combined, item),
       stepLater,
@@ -460,8 +473,25 @@ class Batch {
     return this.sendNow(op, text, values);
   }
 
+  /** Opens the transaction (multi-write batches open theirs before any write runs). */
+  private begin(): void {
+    this.begun = true;
+    this.send(-1, "BEGIN");
+  }
+
+  /**
+   * Before a statement of a lone write: opens its transaction, unless the statement is the write's
+   * first and last, which then runs in its own (see runSingle).
+   */
+  private open(last: boolean): void {
+    if (this.multi || this.begun || this.alone) return;
+    if (last) this.alone = true;
+    else this.begin();
+  }
+
   /** Adds write `op`'s item to the items waiting for `combined` (sending those of another statement first). */
   private combine<I, R>(op: number, combined: Combined<I, R>, item: I): Promise<R> {
+    this.open(true);
     if (this.pending !== undefined && this.pending.combined !== combined) this.sendPending();
     this.hold();
     const pending = (this.pending ??= { combined: combined as Combined<unknown, unknown>, items: [], ops: [], settle: [] });

@@ -53,10 +53,33 @@ export interface StopOptions {
   readonly timeoutMs?: number | undefined;
 }
 
-interface InFlight {
-  item: ActivityWorkItem;
-  readonly controller: AbortController;
-  abandoned: boolean;
+/**
+ * An activity running here: its task, and the signal its function may watch. The AbortController
+ * is made when the function first asks for the signal: most never do, and making one per
+ * activity costs as much as a short activity's bookkeeping.
+ */
+class InFlight {
+  abandoned = false;
+  #controller: AbortController | undefined;
+  #aborted = false;
+  #reason: unknown;
+
+  constructor(public item: ActivityWorkItem) {}
+
+  get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#aborted) this.#controller.abort(this.#reason);
+    }
+    return this.#controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    this.#controller?.abort(reason);
+  }
 }
 
 type WorkerState = "new" | "running" | "stopping" | "stopped";
@@ -170,7 +193,7 @@ export class Worker {
     }
     for (const flight of this.#inFlight.values()) {
       flight.abandoned = true;
-      flight.controller.abort(new Error("The worker is stopping."));
+      flight.abort(new Error("The worker is stopping."));
       try {
         await this.#store.abandonActivity(flight.item);
       } catch (error) {
@@ -307,7 +330,7 @@ export class Worker {
 
   /** Runs a leased task whose activity slot is already taken. */
   #runActivity(item: ActivityWorkItem): void {
-    const flight: InFlight = { item, controller: new AbortController(), abandoned: false };
+    const flight = new InFlight(item);
     this.#inFlight.set(item.id, flight);
     void this.#execute(flight).finally(() => {
       this.#inFlight.delete(item.id);
@@ -354,7 +377,9 @@ export class Worker {
       instanceId: item.instanceId,
       executionId: item.executionId,
       taskId: item.taskId,
-      signal: flight.controller.signal,
+      get signal() {
+        return flight.signal;
+      },
     };
     try {
       const input = item.input === undefined ? undefined : JSON.parse(item.input);
@@ -374,7 +399,7 @@ export class Worker {
     } catch (error) {
       if (error instanceof LeaseLostError) {
         flight.abandoned = true;
-        flight.controller.abort(error);
+        flight.abort(error);
       } else {
         this.#logger.warn(`Could not renew the lease of activity task ${flight.item.id}.`, error);
       }

@@ -56,6 +56,19 @@ const callsWorksOn = app.orchestration("CallsWorksOn", function* (ctx, workMs: n
   return yield* ctx.callActivity(worksOn, workMs);
 });
 
+// An activity that looks at its signal only after the test lets it through.
+let lateGate: Gate = gate();
+const late = { runs: 0, sawAborted: [] as Array<{ aborted: boolean; reason: unknown }> };
+const looksLate = app.activity("LooksLate", async (_: void, ctx) => {
+  late.runs++;
+  await lateGate.promise;
+  late.sawAborted.push({ aborted: ctx.signal.aborted, reason: ctx.signal.reason });
+  return "late";
+});
+const callsLooksLate = app.orchestration("CallsLooksLate", function* (ctx) {
+  return yield* ctx.callActivity(looksLate);
+});
+
 // Warm executors: count how often the generator body is entered, per instance.
 const entered = new Map<string, number>();
 function enter(instanceId: string): void {
@@ -270,6 +283,19 @@ describe("worker: graceful stop", () => {
     expect(long.runs).toBe(2);
     const completed = (await second.client.getHistory(id)).filter((e) => e.type === "TaskCompleted");
     expect(completed).toHaveLength(1);
+  });
+
+  it("gives an activity that asks for its signal after the abort a signal already aborted", async () => {
+    lateGate = gate();
+    Object.assign(late, { runs: 0, sawAborted: [] });
+    const rt = runtime();
+    await rt.client.startNew(callsLooksLate);
+    await waitUntil(() => late.runs === 1, "the activity runs");
+    await rt.worker.stop({ timeoutMs: 50 });
+    lateGate.open();
+    await waitUntil(() => late.sawAborted.length === 1, "the activity looked at its signal");
+    expect(late.sawAborted[0]!.aborted).toBe(true);
+    expect(String(late.sawAborted[0]!.reason)).toContain("The worker is stopping.");
   });
 
   it("lets its process exit once stopped, even when an activity ignores its AbortSignal", { timeout: 120_000 }, async () => {

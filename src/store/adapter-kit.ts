@@ -8,8 +8,15 @@ import { InvalidArgumentError } from "../core/errors.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  // One transaction formats its own time many times over: the last answer is kept.
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
+let lastIsoMs = Number.NaN;
+let lastIso = "";
 
 /**
  * Parses an ISO-8601 time given by a caller. `rounding` says which way digits below the

@@ -107,6 +107,7 @@ export class PostgresStore implements Store {
   private readonly s: string;
   private readonly writes: GroupCommit;
   private readonly lastCommits = new LastCommits(LAST_COMMITS);
+  private readonly texts = new Map<(schema: string) => string, string>();
   /** Completions that step nothing, shared by the writes of a batch: one statement for them all. */
   private readonly completions: Combined<{ t: string; k: string; v: string; a: number }, string>;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -128,7 +129,7 @@ export class PostgresStore implements Store {
       committed: (tx) => this.emitCommitted(tx),
     });
     this.completions = {
-      text: sql.completeTasks(this.s),
+      text: this.text(sql.completeTasks),
       params: (items) => [JSON.stringify(items), this.origin],
       split: (rows) => (rows[0] as { results: string[] }).results,
     };
@@ -155,7 +156,7 @@ export class PostgresStore implements Store {
       // instances in batches, which costs less per start than an episode in each start's transaction.
       const ahead = stepper !== undefined && tx.quiet && (doc.visible as number) <= tx.now ? this.startAhead(tx, request, doc, stepper) : undefined;
       if (ahead !== undefined) return ahead;
-      return tx.tail(sql.createInstance(this.s), [JSON.stringify(doc), request.reuse, tx.now, this.origin], (rows: Array<{ taken: string | null }>) => {
+      return tx.tail(this.text(sql.createInstance), [JSON.stringify(doc), request.reuse, tx.now, this.origin], (rows: Array<{ taken: string | null }>) => {
         const taken = rows[0]?.taken ?? null;
         if (taken !== null) throw new InstanceExistsError(request.instanceId, taken as RuntimeStatus);
         tx.statuses.set(request.instanceId, RuntimeStatus.Pending);
@@ -169,7 +170,7 @@ export class PostgresStore implements Store {
     return this.write((tx) => {
       const params = messages.map((m) => messageParam(m, tx.now));
       if (params.length === 0) return undefined;
-      return tx.tail(sql.sendMessages(this.s), [JSON.stringify(params), tx.now, this.origin], (rows: Array<{ missing: string | null }>) => {
+      return tx.tail(this.text(sql.sendMessages), [JSON.stringify(params), tx.now, this.origin], (rows: Array<{ missing: string | null }>) => {
         const missing = rows[0]?.missing ?? null;
         if (missing !== null) throw new InstanceNotFoundError(missing);
         if (params.some((m) => m.a <= tx.now)) tx.work.add("instances");
@@ -181,7 +182,7 @@ export class PostgresStore implements Store {
     validateDuration(options.leaseMs, "leaseMs", 1);
     return this.write((tx) => {
       const lockedUntil = tx.now + options.leaseMs;
-      return tx.tail(sql.leaseInstance(this.s), [tx.now, options.workerId, lockedUntil], (rows: LockedRow[]) => {
+      return tx.tail(this.text(sql.leaseInstance), [tx.now, options.workerId, lockedUntil], (rows: LockedRow[]) => {
         const row = lockedInstance(rows[0]);
         if (row === undefined) return undefined;
         const messages = toInboxMessages(row.instance_id, rows[0]!.o_msgs);
@@ -194,7 +195,7 @@ export class PostgresStore implements Store {
     return this.write((tx) => {
       const instanceId = item.instance.instanceId;
       const params = [instanceId, item.lockToken, tx.now, this.origin, ...commitParams(instanceId, commit, tx.now)];
-      return tx.tail(sql.applyCommit(this.s), params, (rows: ApplyRow[]) => {
+      return tx.tail(this.text(sql.applyCommit), params, (rows: ApplyRow[]) => {
         const result = rows[0]!;
         if (result.o_result === "lost") throw lostInstance(item);
         return this.applied(tx, instanceId, commit, result);
@@ -206,7 +207,7 @@ export class PostgresStore implements Store {
     validateDuration(delayMs, "delayMs", 0);
     return this.write((tx) => {
       const params = [item.instance.instanceId, item.lockToken, tx.now, tx.now + delayMs, this.origin];
-      return tx.tail(sql.abandonInstance(this.s), params, (rows: Array<{ result: string }>) => {
+      return tx.tail(this.text(sql.abandonInstance), params, (rows: Array<{ result: string }>) => {
         const result = rows[0]?.result;
         if (result === "lost") throw lostInstance(item);
         if (result === "work") tx.work.add("instances");
@@ -218,7 +219,7 @@ export class PostgresStore implements Store {
     validateDuration(leaseMs, "leaseMs", 1);
     return this.write((tx) => {
       const lockedUntil = tx.now + leaseMs;
-      return tx.tail(sql.renewInstance(this.s), [item.instance.instanceId, item.lockToken, lockedUntil], (rows) => {
+      return tx.tail(this.text(sql.renewInstance), [item.instance.instanceId, item.lockToken, lockedUntil], (rows) => {
         if (rows.length === 0) throw lostInstance(item);
         return { ...item, lockedUntil: iso(lockedUntil) };
       });
@@ -236,7 +237,7 @@ export class PostgresStore implements Store {
     return this.write(async (tx) => {
       const applies: Array<Promise<CommitResult>> = [];
       // Every ready instance at once: the commits then go with COMMIT, in one round trip.
-      const rows = await tx.query<LockedRow>(sql.nextInstances(this.s), [tx.now, max]);
+      const rows = await tx.query<LockedRow>(this.text(sql.nextInstances), [tx.now, max]);
       for (const locked of rows) {
         const row = lockedInstance(locked);
         if (row === undefined) continue;
@@ -256,7 +257,7 @@ export class PostgresStore implements Store {
     }
     return this.write((tx) => {
       const params = [tx.now, options.workerId, tx.now + options.leaseMs, options.max];
-      return tx.tail(sql.leaseTasks(this.s), params, (rows: Array<TaskRow & { ready_at: string }>) =>
+      return tx.tail(this.text(sql.leaseTasks), params, (rows: Array<TaskRow & { ready_at: string }>) =>
         rows
           .sort((a, b) => Number(a.ready_at) - Number(b.ready_at) || Number(a.id) - Number(b.id))
           .map(toActivityWorkItem),
@@ -285,7 +286,7 @@ export class PostgresStore implements Store {
       const ahead = this.completeAhead(tx, item, event, stepper);
       if (ahead !== undefined) return ahead;
       const params = [taskId, item.lockToken, tx.now, JSON.stringify(event), true, this.origin];
-      const rows = await tx.query<Begin>(sql.beginComplete(this.s), params);
+      const rows = await tx.query<Begin>(this.text(sql.beginComplete), params);
       if (rows[0]?.o_result !== "step") return delivered(rows[0]?.o_result);
       const { instanceId, executionId } = item;
       const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };
@@ -293,7 +294,7 @@ export class PostgresStore implements Store {
       if (applied !== undefined) return new Tail(applied.result);
       // The stepper declined: the outcome goes to the inbox like any other message.
       const message = JSON.stringify([messageParam({ instanceId, executionId, event }, tx.now)]);
-      return tx.tail(sql.insertMessages(this.s), [message, tx.now], () => {
+      return tx.tail(this.text(sql.insertMessages), [message, tx.now], () => {
         tx.work.add("instances");
         return undefined;
       });
@@ -304,7 +305,7 @@ export class PostgresStore implements Store {
     validateDuration(delayMs, "delayMs", 0);
     return this.write((tx) => {
       const params = [rowId(item.id) ?? "0", item.lockToken, tx.now, tx.now + delayMs, this.origin];
-      return tx.tail(sql.abandonTask(this.s), params, (rows: Array<{ found: boolean }>) => {
+      return tx.tail(this.text(sql.abandonTask), params, (rows: Array<{ found: boolean }>) => {
         if (rows[0]?.found !== true) throw lostTask(item);
         if (delayMs === 0) tx.work.add("tasks");
       });
@@ -315,7 +316,7 @@ export class PostgresStore implements Store {
     validateDuration(leaseMs, "leaseMs", 1);
     return this.write((tx) => {
       const lockedUntil = tx.now + leaseMs;
-      return tx.tail(sql.renewTask(this.s), [rowId(item.id) ?? "0", item.lockToken, lockedUntil], (rows) => {
+      return tx.tail(this.text(sql.renewTask), [rowId(item.id) ?? "0", item.lockToken, lockedUntil], (rows) => {
         if (rows.length === 0) throw lostTask(item);
         return { ...item, lockedUntil: iso(lockedUntil) };
       });
@@ -323,7 +324,7 @@ export class PostgresStore implements Store {
   }
 
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
-    const rows = await this.read<InstanceRow>(sql.selectInstance(this.s), [instanceId]);
+    const rows = await this.read<InstanceRow>(this.text(sql.selectInstance), [instanceId]);
     return rows[0] === undefined ? undefined : toInstanceRecord(rows[0]);
   }
 
@@ -337,7 +338,7 @@ export class PostgresStore implements Store {
       throw new InvalidArgumentError(`pageSize must be an integer of at least 1; received ${String(pageSize)}.`);
     }
     const limit = pageSize === undefined ? null : pageSize + 1;
-    const rows = await this.read<{ seq: number; event: string }>(sql.selectHistoryPage(this.s), [instanceId, after, limit]);
+    const rows = await this.read<{ seq: number; event: string }>(this.text(sql.selectHistoryPage), [instanceId, after, limit]);
     const page = pageSize === undefined ? rows : rows.slice(0, pageSize);
     const events = page.map((row) => JSON.parse(row.event) as HistoryEvent);
     return rows.length > page.length ? { events, next: page[page.length - 1]!.seq } : { events };
@@ -362,7 +363,7 @@ export class PostgresStore implements Store {
 
   async purgeInstance(instanceId: string): Promise<number> {
     return this.write((tx) =>
-      tx.tail(sql.purgeInstance(this.s), [instanceId, tx.now], (rows: Array<{ result: string }>) => {
+      tx.tail(this.text(sql.purgeInstance), [instanceId, tx.now], (rows: Array<{ result: string }>) => {
         const result = rows[0]!.result;
         if (result === "absent") return 0;
         if (result === "deleted") return 1;
@@ -401,7 +402,7 @@ export class PostgresStore implements Store {
         tx.now,
         this.origin,
       ];
-      return tx.tail(sql.rewind(this.s), params, (rows: Array<{ result: string }>) => {
+      return tx.tail(this.text(sql.rewind), params, (rows: Array<{ result: string }>) => {
         const result = rows[0]!.result;
         if (result === "absent") throw new InstanceNotFoundError(instanceId);
         if (result.startsWith("status:")) {
@@ -419,7 +420,7 @@ export class PostgresStore implements Store {
   }
 
   async nextWakeUp(): Promise<number | undefined> {
-    const rows = await this.read<{ at: string | null }>(sql.selectNextWakeUp(this.s), [this.clock()]);
+    const rows = await this.read<{ at: string | null }>(this.text(sql.selectNextWakeUp), [this.clock()]);
     const at = rows[0]?.at ?? null;
     return at === null ? undefined : Number(at);
   }
@@ -463,7 +464,7 @@ export class PostgresStore implements Store {
       // Nothing to replay: no round trip for an empty history.
       history = stepper.isWarm(instanceId, executionId, 0) ? undefined : [];
     } else if (!stepper.isWarm(instanceId, executionId, row.last_seq)) {
-      const rows = await tx.query<{ events: string }>(sql.selectExecutionHistory(this.s), [instanceId, executionId]);
+      const rows = await tx.query<{ events: string }>(this.text(sql.selectExecutionHistory), [instanceId, executionId]);
       history = JSON.parse(rows[0]!.events) as HistoryEvent[];
     }
     tx.steppers.add(stepper);
@@ -481,7 +482,7 @@ export class PostgresStore implements Store {
         : [];
     const params = [instanceId, null, tx.now, this.origin, ...commitParams(instanceId, commit, tx.now, before)];
     const record = toInstanceRecord(row);
-    const result = tx.queue<ApplyRow>(sql.applyCommit(this.s), params).then((rows) => {
+    const result = tx.queue<ApplyRow>(this.text(sql.applyCommit), params).then((rows) => {
       const applied = this.applied(tx, instanceId, commit, rows[0]!);
       this.lastCommits.remember(record, row.last_seq, commit, tx.now);
       this.announceFinished(tx, record, commit);
@@ -529,7 +530,7 @@ export class PostgresStore implements Store {
       last.updatedAt,
       ...commitParams(instanceId, commit, tx.now, before),
     ];
-    return tx.tail(sql.completeStep(this.s), params, (rows: ApplyRow[]) => {
+    return tx.tail(this.text(sql.completeStep), params, (rows: ApplyRow[]) => {
       const result = rows[0]!;
       if (result.o_result === "lost") throw lostTask(item);
       if (result.o_result === "inboxed" || result.o_result === "dropped") {
@@ -568,7 +569,7 @@ export class PostgresStore implements Store {
     }
     const started = commit.consumedMessageIds.includes(INLINE_MESSAGE_ID);
     const params = [JSON.stringify(doc), request.reuse, tx.now, this.origin, started, ...commitParams(instanceId, commit, tx.now)];
-    return tx.tail(sql.createStep(this.s), params, (rows: Array<ApplyRow & { o_taken: string | null }>) => {
+    return tx.tail(this.text(sql.createStep), params, (rows: Array<ApplyRow & { o_taken: string | null }>) => {
       const result = rows[0]!;
       // Refused: nothing was written, and the write's steppers are told.
       if (result.o_taken !== null) throw new InstanceExistsError(instanceId, result.o_taken as RuntimeStatus);
@@ -620,6 +621,19 @@ export class PostgresStore implements Store {
         return task.input === undefined ? item : { ...item, input: task.input };
       });
     return { leasedTasks };
+  }
+
+  /**
+   * The text of a statement of this store's schema, built once: the same string each time, so
+   * that the prepared statement's name is looked up by a hash computed once.
+   */
+  private text(statement: (schema: string) => string): string {
+    let text = this.texts.get(statement);
+    if (text === undefined) {
+      text = statement(this.s);
+      this.texts.set(statement, text);
+    }
+    return text;
   }
 
   private write<T>(body: (tx: PgTx) => Promise<T | Tail<T>> | T | Tail<T>, lane: Lane = "write", steps?: Steps): Promise<T> {

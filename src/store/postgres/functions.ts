@@ -496,10 +496,24 @@ ${inboxOutcome(s)}    END $$`,
 
 /**
  * Schema version 3: a start and its first episode in one statement, for a caller that ran the
- * episode ahead on the instance it is creating.
+ * episode ahead on the instance it is creating; and the notification helpers in PL/pgSQL, whose
+ * check for other listeners is planned once per session (as SQL functions called from PL/pgSQL
+ * they were planned at every call: about four times the cost, paid at every status change).
  */
-export function functionsV3(s: string): string[] {
+export function functionsV3(s: string, channel: string): string[] {
   return [
+    `CREATE OR REPLACE FUNCTION ${s}.notify_work(p_origin text) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM ${s}.listeners WHERE origin <> p_origin) THEN
+        PERFORM pg_notify('${channel}', json_build_object('o', p_origin, 'w', 1)::text);
+      END IF;
+    END $$`,
+    `CREATE OR REPLACE FUNCTION ${s}.notify_status(p_origin text, p_id text, p_status text) RETURNS void LANGUAGE plpgsql AS $$
+    BEGIN
+      IF EXISTS (SELECT 1 FROM ${s}.listeners WHERE origin <> p_origin) THEN
+        PERFORM pg_notify('${channel}', json_build_object('o', p_origin, 'i', p_id, 's', p_status)::text);
+      END IF;
+    END $$`,
     // Creates the instance as create_row does and, when it was created, applies the first episode
     // as apply_commit does (the new row is this transaction's, so no lease is needed). With
     // p_started the episode consumed the start message, which is removed again. Returns o_taken,

@@ -113,8 +113,8 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 3,
-    description: "a start and its first episode in one statement",
-    statements: (s: string) => functionsV3(s),
+    description: "a start and its first episode in one statement; notification helpers planned once per session",
+    statements: (s: string, channel: string) => functionsV3(s, channel),
   },
 ]);
 

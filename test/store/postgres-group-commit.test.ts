@@ -110,6 +110,30 @@ describe.skipIf(!url)("postgres group commit", () => {
     expect(rows.rows.map((r) => r.v)).toEqual([2]);
   });
 
+  it("keeps a lane's connection for a write asked for as the last one ends, and gives it back after", async () => {
+    const small = new pg.Pool({ connectionString: url, max: 1, pipeline: true } as pg.PoolConfig);
+    const counts = { acquire: 0, release: 0 };
+    small.on("acquire", () => counts.acquire++);
+    small.on("release", () => counts.release++);
+    try {
+      const lanes = new GroupCommit(small, { clock: Date.now, maxBatch: 64, maxInFlight: 1, committed: () => undefined });
+      const one = async (tx: PgTx) => tx.tail("SELECT 1 AS one", [], (rows: Array<{ one: number }>) => rows[0]!.one);
+      await lanes.write(one, "write");
+      await lanes.write(one, "write");
+      // Asked for in the turn the first ended: the second ran on the connection the lane kept.
+      expect(counts.acquire).toBe(1);
+      await waitFor(() => counts.release === 1);
+      expect([small.totalCount, small.idleCount]).toEqual([1, 1]);
+      // Someone waiting for the only connection gets it: a lane does not keep it then.
+      const [read, written] = await Promise.all([small.query("SELECT 2 AS two"), lanes.write(one, "write").then(() => lanes.write(one, "write"))]);
+      expect([read.rows[0].two, written]).toEqual([2, 1]);
+      await lanes.close();
+      expect(small.idleCount).toBe(1);
+    } finally {
+      await small.end();
+    }
+  });
+
   it("runs a lone write of one statement in that statement's own transaction, and a longer one in a block", async () => {
     await pool.query(`TRUNCATE ${table}`);
     // A pool of its own, whose connections record what they are sent.
@@ -149,3 +173,12 @@ describe.skipIf(!url)("postgres group commit", () => {
     }
   });
 });
+
+/** Polls `condition` until it holds (a generous deadline: the machine may be busy). */
+async function waitFor(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for a condition");
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}

@@ -196,9 +196,24 @@ export function run<R>(client: pg.ClientBase | pg.Pool, text: string, values?: r
   return client.query({ name: statementName(text), text, values: values as unknown[] }) as Promise<pg.QueryResult & { rows: R[] }>;
 }
 
+/** A pooled connection checked out by a lane, with the error it died of, if it did. */
+interface Checkout {
+  readonly client: pg.PoolClient;
+  broken: Error | undefined;
+  /** pg emits 'error' on a client whose socket dies, and the pool listens only to idle ones. */
+  readonly onError: (error: Error) => void;
+}
+
 export class GroupCommit {
   private readonly queues: Record<Lane, Op[]> = { step: [], write: [] };
   private readonly inFlight: Record<Lane, number> = { step: 0, write: 0 };
+  /**
+   * A connection a lane keeps for its next batch, when that batch was asked for in the same turn of
+   * the event loop: a checkout and a release from the pool cost about as much as a short write's
+   * own bookkeeping.
+   */
+  private readonly kept: Record<Lane, Checkout | undefined> = { step: undefined, write: undefined };
+  private closing = false;
   private scheduled = false;
   private readonly idle = new Set<() => void>();
 
@@ -231,6 +246,17 @@ export class GroupCommit {
     while (!this.isIdle()) await new Promise<void>((resolve) => this.idle.add(resolve));
   }
 
+  /** Settles every queued write and gives the connections back to the pool. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.drain();
+    for (const lane of ["write", "step"] as const) {
+      const kept = this.kept[lane];
+      this.kept[lane] = undefined;
+      if (kept !== undefined) this.giveBack(kept);
+    }
+  }
+
   private isIdle(): boolean {
     return this.queues.step.length + this.queues.write.length + this.inFlight.step + this.inFlight.write === 0;
   }
@@ -243,7 +269,7 @@ export class GroupCommit {
         const other = lane === "step" ? "write" : "step";
         const quiet = batch.length === 1 && queue.length === 0 && this.inFlight[lane] === 0 && this.inFlight[other] === 0 && this.queues[other].length === 0;
         this.inFlight[lane]++;
-        void this.runBatch(batch, quiet).finally(() => {
+        void this.runBatch(lane, batch, quiet).finally(() => {
           this.inFlight[lane]--;
           this.pump();
           if (this.isIdle()) {
@@ -255,29 +281,63 @@ export class GroupCommit {
     }
   }
 
-  private async runBatch(ops: Op[], quiet: boolean): Promise<void> {
-    let client: pg.PoolClient;
+  private async runBatch(lane: Lane, ops: Op[], quiet: boolean): Promise<void> {
+    const kept = this.kept[lane];
+    this.kept[lane] = undefined;
+    let checkout: Checkout;
     try {
-      client = await this.pool.connect();
+      checkout = kept !== undefined && kept.broken === undefined ? kept : await this.checkout(kept);
     } catch (error) {
       for (const op of ops) op.reject(error);
       return;
     }
-    let broken: unknown;
-    // A connection that dies while checked out emits 'error' (the pool listens only to idle ones):
-    // its statements fail on their own, and the connection is not given back to the pool.
-    const lost = (error: unknown): void => {
-      broken ??= error;
-    };
-    client.on("error", lost);
     try {
-      await new Batch(client, ops, this.options, quiet).run();
+      await new Batch(checkout.client, ops, this.options, quiet).run();
     } catch (error) {
-      broken ??= error;
+      // The connection is unusable: it is not given back to the pool as it is.
+      checkout.broken ??= error instanceof Error ? error : new Error(String(error));
     } finally {
-      client.off("error", lost);
-      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : new Error(String(broken)));
+      this.keep(lane, checkout);
     }
+  }
+
+  /** A connection from the pool, after giving back `dead`, a kept one that died. */
+  private async checkout(dead: Checkout | undefined): Promise<Checkout> {
+    if (dead !== undefined) this.giveBack(dead);
+    const client = await this.pool.connect();
+    const checkout: Checkout = {
+      client,
+      broken: undefined,
+      onError: (error) => {
+        // Its statements fail on their own; the connection is not given back to the pool.
+        checkout.broken ??= error;
+      },
+    };
+    client.on("error", checkout.onError);
+    return checkout;
+  }
+
+  /**
+   * After a batch: keeps its connection for the lane's next batch if one is asked for before the
+   * event loop turns (and nobody waits for a connection); otherwise gives it back.
+   */
+  private keep(lane: Lane, checkout: Checkout): void {
+    if (checkout.broken !== undefined || this.closing || this.kept[lane] !== undefined || this.pool.waitingCount > 0) {
+      this.giveBack(checkout);
+      return;
+    }
+    this.kept[lane] = checkout;
+    setImmediate(() => {
+      if (this.kept[lane] !== checkout) return;
+      if (this.queues[lane].length > 0 && this.pool.waitingCount === 0 && !this.closing) return;
+      this.kept[lane] = undefined;
+      this.giveBack(checkout);
+    });
+  }
+
+  private giveBack(checkout: Checkout): void {
+    checkout.client.off("error", checkout.onError);
+    checkout.client.release(checkout.broken);
   }
 }
 

@@ -438,7 +438,7 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.writes.drain();
+      await this.writes.close();
     } finally {
       this.listeners.clear();
       await this.listener?.close();

@@ -1,5 +1,5 @@
 /**
- * The benchmark workloads W1–W4 (see the shared WORKLOADS.md): one app, four orchestrations,
+ * The benchmark workloads W1–W4, as every engine compared runs them: one app, four orchestrations,
  * each run checked for its expected result and its persisted step count.
  */
 import { performance } from "node:perf_hooks";

@@ -242,6 +242,55 @@ describe.skipIf(!url)("postgres", () => {
         expect((await store.getInstance("ra-2"))?.status).toBe("Completed");
       });
 
+      it("applies an episode run ahead with its tasks, messages and children as the stepped path would", async () => {
+        const clock = new TestClock();
+        const store = await track(open({ clock: clock.now }));
+        const task = await scheduled(store, "ra-6");
+        await store.createInstance(startRequest("ra-other"));
+        const events: StoreEvent[] = [];
+        const stop = store.subscribe((event) => events.push(event));
+        try {
+          // The usual episode: a result, the next task leased here, a message to another instance.
+          const next = new RecordingStepper(
+            (w) =>
+              commitFor(w, {
+                history: [w.messages.at(-1)!.event, newEvent("TaskScheduled", w.now, { name: "Task2" })],
+                tasks: [newTask("ra-6", "ra-6-e1", 2, WORKER)],
+                messages: [{ instanceId: "ra-other", event: raised("hello") }],
+                customStatus: '"half way"',
+              }),
+            true,
+          );
+          const result = await store.completeActivity(task, { ok: true, result: '"one"' }, next);
+          expect(next.calls[0]!.messages.map((m) => m.id)).toEqual([INLINE_MESSAGE_ID]);
+          expect(result?.leasedTasks).toMatchObject([{ instanceId: "ra-6", taskId: 2, name: "Task2", dequeueCount: 1 }]);
+          expect(await store.getInstance("ra-6")).toMatchObject({ status: "Running", customStatus: '"half way"', lastUpdatedAt: clock.iso() });
+          expect(events).toContainEqual({ kind: "work", queue: "instances" });
+          expect(events.some((e) => e.kind === "instance" && e.instanceId === "ra-6")).toBe(false);
+          // An episode that starts a child goes the general way, in the same statement.
+          clock.advance(5);
+          const child = new RecordingStepper(
+            (w) =>
+              commitFor(w, {
+                history: [w.messages.at(-1)!.event],
+                children: [startRequest("ra-6:child", { parent: { name: "Flow", instanceId: "ra-6", taskScheduledId: 3 } })],
+              }),
+            true,
+          );
+          await store.completeActivity(result!.leasedTasks[0]!, { ok: true, result: '"two"' }, child);
+          expect(child.calls[0]!.messages.map((m) => m.id)).toEqual([INLINE_MESSAGE_ID]);
+          expect(await store.getInstance("ra-6:child")).toMatchObject({ status: "Pending", parent: { instanceId: "ra-6" } });
+          const types = (await store.getHistory("ra-6")).events.map((e) => e.type);
+          expect(types).toEqual(["ExecutionStarted", "TaskScheduled", "TaskCompleted", "TaskScheduled", "TaskCompleted"]);
+          expect((await store.getInstance("ra-6"))?.lastUpdatedAt).toBe(clock.iso());
+          const other = await store.leaseOrchestration(WORKER);
+          expect(other?.instance.instanceId).toBe("ra-other");
+          expect(other?.messages.map((m) => m.event.type)).toEqual(["ExecutionStarted", "EventRaised"]);
+        } finally {
+          stop();
+        }
+      });
+
       it("does not run ahead for a stepper that is not warm for the history this store committed", async () => {
         const store = await track(open());
         const task = await scheduled(store, "ra-3");

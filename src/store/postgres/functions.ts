@@ -502,6 +502,57 @@ ${inboxOutcome(s)}    END $$`,
  */
 export function functionsV3(s: string, channel: string): string[] {
   return [
+    // As in version 2, with the usual episode (no children, no continue-as-new, no message consumed
+    // or timer canceled) applied here rather than through apply_commit: the checks that guard it
+    // stand for apply_commit's own (the row is locked, free and of this execution), and no message
+    // of the instance was visible, so only those the episode sends can be, which insert_messages
+    // reports. Saves apply_commit's call, its second lock and its search of the inbox.
+    `CREATE OR REPLACE FUNCTION ${s}.complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
+      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
+      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
+      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    LANGUAGE plpgsql AS $$
+    DECLARE t record; i record; v_tasks record; v_work boolean := false;
+    BEGIN
+      DELETE FROM ${s}.tasks WHERE id = p_task AND lock_token = p_token RETURNING instance_id, execution_id INTO t;
+      IF NOT FOUND THEN o_result := 'lost'; RETURN; END IF;
+      SELECT execution_id, status, last_seq, last_updated_at INTO i FROM ${s}.instances
+      WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
+      FOR NO KEY UPDATE SKIP LOCKED;
+      -- The messages are read in a later statement than the lock (convention 4).
+      IF FOUND AND i.execution_id = p_exec AND i.last_seq = p_seq AND i.last_updated_at = p_updated
+          AND NOT EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = t.instance_id AND visible_at <= p_now) THEN
+        IF p_children IS NOT NULL OR p_can IS NOT NULL OR cardinality(p_consumed) > 0 OR cardinality(p_canceled) > 0 THEN
+          SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
+          FROM ${s}.apply_commit(t.instance_id, NULL, p_now, p_origin, p_exec, p_history, p_consumed, p_canceled,
+            p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
+          RETURN;
+        END IF;
+        IF cardinality(p_history) > 0 THEN
+          INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
+          SELECT t.instance_id, i.last_seq + h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
+        END IF;
+        IF p_tasks IS NOT NULL THEN
+          SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
+          o_leased := v_tasks.o_leased;
+          v_work := v_tasks.o_work;
+        END IF;
+        IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
+        UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
+          failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
+          entity_state = p_entity,
+          completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
+          lock_token = NULL, locked_by = NULL, locked_until = NULL,
+          last_seq = i.last_seq + coalesce(cardinality(p_history), 0)
+        WHERE instance_id = t.instance_id;
+        o_changed := p_status IS DISTINCT FROM i.status;
+        IF o_changed THEN PERFORM ${s}.notify_status(p_origin, t.instance_id, p_status); END IF;
+        IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
+        o_work := v_work;
+        o_result := 'ok';
+        RETURN;
+      END IF;
+${inboxOutcome(s)}    END $$`,
     // As in version 1, with the document parsed once: each ->> on a json value parses it again.
     `CREATE OR REPLACE FUNCTION ${s}.create_row(p json, p_reuse text, p_now bigint, p_origin text) RETURNS text
     LANGUAGE plpgsql AS $$

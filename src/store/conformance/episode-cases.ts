@@ -18,6 +18,7 @@ import {
   raised,
   startRequest,
   taskScheduled,
+  timerFired,
   useStore,
   type StoreFactory,
 } from "./fixtures.js";
@@ -278,6 +279,30 @@ export function episodeCases(factory: StoreFactory): void {
       expect(events.filter((e) => e.kind === "work")).toEqual([]);
       expect(events).toContainEqual(expect.objectContaining({ kind: "instance", instanceId: "a", status: "Running" }));
       expect(await store.leaseActivities({ ...WORKER, max: 10 })).toEqual([]);
+    });
+
+    it("applies a first episode that starts a child and sets a timer, as a stepped one", async () => {
+      const { store, clock } = h;
+      const fireAt = clock.iso(5000);
+      const stepper = new RecordingStepper((work) =>
+        commitFor(work, {
+          history: [orchestratorStarted(work.now), work.messages[0]!.event],
+          children: [startRequest("a:1", { parent: { name: "Flow", instanceId: "a", taskScheduledId: 1 } })],
+          messages: [{ instanceId: "a", executionId: work.instance.executionId, event: timerFired(2, fireAt), visibleAt: fireAt }],
+        }),
+      );
+      expect(await store.createInstance(startRequest("a"), stepper)).toEqual({ leasedTasks: [] });
+      expect(await store.getInstance("a")).toMatchObject({ status: "Running" });
+      expect(await store.getInstance("a:1")).toMatchObject({ status: "Pending", parent: { instanceId: "a", taskScheduledId: 1 } });
+      expect(await store.nextWakeUp()).toBe(Date.parse(fireAt));
+      // The child is ready; the parent is not until its timer fires.
+      const item = await store.leaseOrchestration(WORKER);
+      expect(item?.instance.instanceId).toBe("a:1");
+      expect(await store.leaseOrchestration(WORKER)).toBeUndefined();
+      clock.advance(5000);
+      const fired = await store.leaseOrchestration(WORKER);
+      expect(fired?.instance.instanceId).toBe("a");
+      expect(fired?.messages.map((m) => m.event.type)).toEqual(["TimerFired"]);
     });
 
     it("creates a plain start when the stepper declines or the start is for later", async () => {

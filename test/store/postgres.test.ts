@@ -350,6 +350,34 @@ describe.skipIf(!url)("postgres", () => {
       });
     });
 
+    it("answers reads of instances asked for in one turn with one statement per thousand ids", async () => {
+      const store = await track(open());
+      for (const id of ["rd-1", "rd-2", "rd-3"]) await store.createInstance(startRequest(id, { input: JSON.stringify(id) }));
+      const pool = (store as unknown as { pool: pg.Pool }).pool;
+      const sent: string[] = [];
+      const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+      (pool as unknown as { query: (...args: unknown[]) => unknown }).query = (config: unknown, ...rest: unknown[]) => {
+        sent.push(typeof config === "string" ? config : (config as { text: string }).text);
+        return query(config, ...rest);
+      };
+      const ids = ["rd-2", "rd-missing", "rd-1", "rd-2", ...Array.from({ length: 1200 }, (_, i) => `rd-none-${i}`), "rd-3"];
+      const records = await Promise.all(ids.map((id) => store.getInstance(id)));
+      expect(records.slice(0, 4).map((r) => r?.input)).toEqual(['"rd-2"', undefined, '"rd-1"', '"rd-2"']);
+      expect(records.at(-1)?.input).toBe('"rd-3"');
+      expect(records.slice(4, -1).every((r) => r === undefined)).toBe(true);
+      // Each caller gets a record of its own.
+      expect(records[0]).not.toBe(records[3]);
+      expect(records[0]).toStrictEqual(records[3]);
+      expect(sent).toHaveLength(2);
+      // Alone, a read is the usual one-row statement; a read asked for before close is answered.
+      sent.length = 0;
+      expect((await store.getInstance("rd-1"))?.instanceId).toBe("rd-1");
+      expect(sent).toHaveLength(1);
+      const late = store.getInstance("rd-3");
+      await store.close();
+      expect((await late)?.instanceId).toBe("rd-3");
+    });
+
     it("refuses a schema written by newer code and leaves it untouched", async () => {
       const newer = `perdure_test_${suffix}_n`;
       schemas.add(newer);

@@ -85,6 +85,8 @@ export interface PostgresStoreSettings {
 const DEFAULT_PAGE_SIZE = 100;
 const MAX_PAGE_SIZE = 1000;
 const DEFAULT_PURGE_LIMIT = 1000;
+/** Instances read in one statement at most (see getInstance). */
+const READ_BATCH = 1000;
 /** Instances whose last stepped commit is remembered, to run their next episode ahead (last-commits.ts). */
 const LAST_COMMITS = 4096;
 
@@ -108,6 +110,10 @@ export class PostgresStore implements Store {
   private readonly writes: GroupCommit;
   private readonly lastCommits = new LastCommits(LAST_COMMITS);
   private readonly texts = new Map<(schema: string) => string, string>();
+  /** Reads of instances sent and not answered yet. */
+  private readonly reading = new Set<Promise<void>>();
+  /** Reads of instances asked for in this turn of the event loop, by id (see getInstance). */
+  private pendingReads: Map<string, Array<{ resolve: (row: InstanceRow | undefined) => void; reject: (error: unknown) => void }>> | undefined;
   /** Completions that step nothing, shared by the writes of a batch: one statement for them all. */
   private readonly completions: Combined<{ t: string; k: string; v: string; a: number }, string>;
   private readonly listeners = new Set<(event: StoreEvent) => void>();
@@ -323,9 +329,54 @@ export class PostgresStore implements Store {
     });
   }
 
+  /**
+   * Reads asked for in one turn of the event loop share one statement (many clients waiting for
+   * many instances otherwise cost a round trip each); each is still sent after it was asked for.
+   */
   async getInstance(instanceId: string): Promise<InstanceRecord | undefined> {
-    const rows = await this.read<InstanceRow>(this.text(sql.selectInstance), [instanceId]);
-    return rows[0] === undefined ? undefined : toInstanceRecord(rows[0]);
+    this.assertOpen();
+    return new Promise<InstanceRow | undefined>((resolve, reject) => {
+      if (this.pendingReads === undefined) {
+        this.pendingReads = new Map();
+        setImmediate(() => this.readInstances());
+      }
+      let waiting = this.pendingReads.get(instanceId);
+      if (waiting === undefined) this.pendingReads.set(instanceId, (waiting = []));
+      waiting.push({ resolve, reject });
+    }).then((row) => (row === undefined ? undefined : toInstanceRecord(row)));
+  }
+
+  /** Sends the reads asked for since the last turn: one statement per READ_BATCH ids. */
+  private readInstances(): void {
+    const pending = this.pendingReads;
+    // Sent already, by close.
+    if (pending === undefined) return;
+    this.pendingReads = undefined;
+    const ids = [...pending.keys()];
+    for (let at = 0; at < ids.length; at += READ_BATCH) {
+      const batch = ids.slice(at, at + READ_BATCH);
+      // Asked for while the store was open: sent even if it is closing now (close waits for it).
+      const rows = (
+        batch.length === 1
+          ? run<InstanceRow>(this.pool, this.text(sql.selectInstance), batch)
+          : run<InstanceRow>(this.pool, this.text(sql.selectInstances), [batch])
+      ).then((result) => result.rows);
+      const settled = rows.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.reading.add(settled);
+      void settled.then(() => this.reading.delete(settled));
+      rows.then(
+        (found) => {
+          const byId = new Map(found.map((row) => [row.instance_id, row]));
+          for (const id of batch) for (const waiter of pending.get(id)!) waiter.resolve(byId.get(id));
+        },
+        (error: unknown) => {
+          for (const id of batch) for (const waiter of pending.get(id)!) waiter.reject(error);
+        },
+      );
+    }
   }
 
   async getHistory(instanceId: string, options: HistoryPageOptions = {}): Promise<HistoryPage> {
@@ -439,6 +490,8 @@ export class PostgresStore implements Store {
     this.closed = true;
     try {
       await this.writes.close();
+      if (this.pendingReads !== undefined) this.readInstances();
+      await Promise.all(this.reading);
     } finally {
       this.listeners.clear();
       await this.listener?.close();

@@ -56,6 +56,9 @@ export const purgeInstance = (s: string) => `SELECT ${s}.purge_instance($1, $2) 
 
 export const selectInstance = (s: string) => `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances WHERE instance_id = $1`;
 
+/** The instances of the ids in `$1` (a text array) that exist. */
+export const selectInstances = (s: string) => `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances WHERE instance_id = ANY ($1::text[])`;
+
 // ---------------------------------------------------------------------------------------------
 // History
 

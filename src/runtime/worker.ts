@@ -19,7 +19,7 @@ import { InvalidArgumentError, toFailureDetails } from "../core/errors.js";
 import { serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
 import type { ActivityContext } from "../sdk/activity-context.js";
-import { LeaseLostError } from "../store/errors.js";
+import { InstanceExistsError, LeaseLostError } from "../store/errors.js";
 import type { ActivityOutcome, ActivityWorkItem, CommitResult, CreateInstanceRequest, Store } from "../store/store.js";
 import { UnknownActivityError, WorkerStateError } from "./errors.js";
 import { ExecutorCache } from "./executor-cache.js";
@@ -251,9 +251,13 @@ export class Worker {
     const session = this.#processor.session();
     return this.#store.createInstance(request, session).then(
       (result) => this.#accept(session, result),
-      (error: unknown) => {
+      async (error: unknown) => {
         this.#discard(session);
-        throw error;
+        // Nothing was written. A refusal stands; otherwise the start goes through alone, and the
+        // orchestration loop runs its first episode (a store that cannot take it fails again).
+        if (error instanceof InstanceExistsError) throw error;
+        this.#logger.warn(`Could not run the first episode of '${request.instanceId}' with its start; starting it alone.`, error);
+        await this.#store.createInstance(request);
       },
     );
   }

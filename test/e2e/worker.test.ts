@@ -5,8 +5,9 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp, createClient, createWorker, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
+import { createApp, createClient, createWorker, InstanceExistsError, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
 import { gate, tempDir, Turnstile, type Gate } from "../helpers/gates.js";
+import type { CreateInstanceRequest, OrchestrationStepper } from "../../src/store/store.js";
 import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
 
 const app = createApp();
@@ -193,6 +194,35 @@ describe("worker: looking for work", () => {
     // leases its tasks directly and each result steps the next episode: neither loop is ever woken.
     expect(calls.leaseActivities).toBe(0);
     expect(calls.stepOrchestration).toBe(0);
+  });
+
+  it("starts an instance alone when its first episode cannot run with the start, and refuses a taken id", async () => {
+    const warnings: string[] = [];
+    const logger = { debug() {}, info() {}, warn: (message: string) => void warnings.push(message), error() {} };
+    const rt = runtime({ logger });
+    await rt.worker.stop();
+    const store = rt.store;
+    // A store that fails every start carrying an episode, as a broken episode would.
+    const flaky = new Proxy(store, {
+      get(target, property) {
+        if (property === "createInstance") {
+          return (request: CreateInstanceRequest, stepper?: OrchestrationStepper) =>
+            stepper === undefined ? target.createInstance(request) : Promise.reject(new Error("the episode failed"));
+        }
+        const value = Reflect.get(target, property) as unknown;
+        return typeof value === "function" ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const worker = createWorker(app, flaky, { logger }).start();
+    const client = createClient(flaky, { app });
+    try {
+      const id = await client.startNew(chain, { instanceId: "alone", input: 2 });
+      expect(warnings.some((w) => w.includes("'alone'"))).toBe(true);
+      expect((await client.waitForCompletion<number>(id, { timeoutMs: 30_000 })).output).toBe(12);
+      await expect(client.startNew(chain, { instanceId: "alone", input: 2 })).rejects.toBeInstanceOf(InstanceExistsError);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it("leaves a start it does not run (an orchestration of another app, a start for later) to the loops", async () => {

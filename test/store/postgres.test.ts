@@ -158,6 +158,15 @@ describe.skipIf(!url)("postgres", () => {
         expect(heard.some((p) => p.includes('"l-2"'))).toBe(true);
         expect(heard.some((p) => p.includes('"w"'))).toBe(true);
 
+        // A start that carries its first episode consumes its start message: no work to announce.
+        heard.length = 0;
+        const first = new RecordingStepper((w) => commitFor(w, { history: [w.messages[0]!.event] }));
+        expect(await a.createInstance(startRequest("l-4"), first)).toEqual({ leasedTasks: [] });
+        expect(first.calls).toHaveLength(1);
+        await mark();
+        expect(heard.some((p) => p.includes('"l-4"'))).toBe(true);
+        expect(heard.filter((p) => p.includes('"w"'))).toEqual([]);
+
         await b.close();
         heard.length = 0;
         await a.createInstance(startRequest("l-3"));

@@ -559,7 +559,7 @@ ${inboxOutcome(s)}    END $$`,
     DECLARE r record; v_status text;
     BEGIN
       SELECT * INTO r FROM json_to_record(p) AS x(id text, name text, version text, exec text, input text, sched text,
-        visible bigint, pi text, pe text, pn text, pt integer, event text);
+        visible bigint, pi text, pe text, pn text, pt integer, event text, taken boolean);
       SELECT status INTO v_status FROM ${s}.instances WHERE instance_id = r.id FOR UPDATE;
       IF FOUND THEN
         IF p_reuse <> 'ifTerminal' OR v_status NOT IN ${TERMINAL} THEN RETURN v_status; END IF;
@@ -577,7 +577,8 @@ ${inboxOutcome(s)}    END $$`,
       END IF;
       INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at) VALUES (r.id, r.exec, r.event, r.visible);
       PERFORM ${s}.notify_status(p_origin, r.id, 'Pending');
-      IF r.visible <= p_now THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      -- taken: the caller's episode consumes the start message in this transaction (create_step).
+      IF r.visible <= p_now AND r.taken IS NOT TRUE THEN PERFORM ${s}.notify_work(p_origin); END IF;
       RETURN NULL;
     END $$`,
     `CREATE OR REPLACE FUNCTION ${s}.notify_work(p_origin text) RETURNS void LANGUAGE plpgsql AS $$

@@ -621,7 +621,9 @@ export class PostgresStore implements Store {
       throw new InvalidArgumentError(`The commit is for execution '${commit.executionId}' of instance '${instanceId}', but its start is of execution '${executionId}'.`);
     }
     const started = commit.consumedMessageIds.includes(INLINE_MESSAGE_ID);
-    const params = [JSON.stringify(doc), request.reuse, tx.now, this.origin, started, ...commitParams(instanceId, commit, tx.now)];
+    // A start message the episode consumes is no work for anyone: create_row announces none.
+    const created = started ? { ...doc, taken: true } : doc;
+    const params = [JSON.stringify(created), request.reuse, tx.now, this.origin, started, ...commitParams(instanceId, commit, tx.now)];
     return tx.tail(this.text(sql.createStep), params, (rows: Array<ApplyRow & { o_taken: string | null }>) => {
       const result = rows[0]!;
       // Refused: nothing was written, and the write's steppers are told.

@@ -24,6 +24,7 @@ import type { App } from "../sdk/app.js";
 import {
   isTerminal,
   type CreateInstanceRequest,
+  type InstanceNames,
   type InstanceRecord,
   type NewActivityTask,
   type NewMessage,
@@ -117,6 +118,15 @@ export class OrchestrationProcessor {
   /** A stepper for one store call. */
   session(): StepSession {
     return new StepSession(this);
+  }
+
+  /**
+   * The instances this processor steps, by name, when it leaves the others to remote workers (see
+   * `shareStoreWithRemoteWorkers`); undefined when it steps every instance.
+   */
+  names(): InstanceNames | undefined {
+    if (!isSharedWithRemoteWorkers(this.app)) return undefined;
+    return { orchestrations: this.app.orchestrationNames, entities: this.app.entityNames };
   }
 
   /** The episode's commit, or undefined to leave the instance to a remote worker (see `shareStoreWithRemoteWorkers`). */

@@ -271,6 +271,8 @@ export class Worker {
           workerId: this.workerId,
           leaseMs: this.#leaseMs,
           maxInstances: STEP_BATCH,
+          // Instances left to remote workers must not stand before the ones this worker runs.
+          only: this.#processor.names(),
         });
         failures = 0;
         this.#accept(session, result);

@@ -253,6 +253,15 @@ export interface OrchestrationStepper {
   discard?(): void;
 }
 
+/**
+ * The orchestrations and entities a stepper runs, by name in lower case (names compare without
+ * case; an entity's name is the one in its instance id, `@name@key`).
+ */
+export interface InstanceNames {
+  readonly orchestrations: readonly string[];
+  readonly entities: readonly string[];
+}
+
 /** Options of the lease calls. */
 export interface LeaseOptions {
   readonly workerId: string;
@@ -385,11 +394,13 @@ export interface Store {
    * Takes the next instance with visible messages and no live lease, runs `stepper` on it and
    * applies its commit, in one transaction — the lease is the transaction itself. With
    * `maxInstances`, goes on with the next ready instances, up to that many, in the same
-   * transaction. Returns undefined when no instance was ready (or the stepper returned undefined).
+   * transaction. With `only`, looks at instances of those names alone, so that instances the
+   * stepper would leave to other workers never stand before the ones it runs. Returns undefined
+   * when no instance was ready (or the stepper returned undefined).
    */
   stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined },
+    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
   ): Promise<CommitResult | undefined>;
 
   /** Leases up to `max` visible activity tasks that have no live lease. */

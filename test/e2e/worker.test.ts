@@ -5,7 +5,16 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp, createClient, createWorker, InstanceExistsError, InvalidArgumentError, WorkerStateError, type OrchestrationStatus } from "../../src/index.js";
+import {
+  createApp,
+  createClient,
+  createWorker,
+  InstanceExistsError,
+  InvalidArgumentError,
+  shareStoreWithRemoteWorkers,
+  WorkerStateError,
+  type OrchestrationStatus,
+} from "../../src/index.js";
 import { gate, tempDir, Turnstile, type Gate } from "../helpers/gates.js";
 import type { CreateInstanceRequest, OrchestrationStepper } from "../../src/store/store.js";
 import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
@@ -222,6 +231,24 @@ describe("worker: looking for work", () => {
       await expect(client.startNew(chain, { instanceId: "alone", input: 2 })).rejects.toBeInstanceOf(InstanceExistsError);
     } finally {
       await worker.stop();
+    }
+  });
+
+  it("runs its own instances while instances left to remote workers wait before them", async () => {
+    const unshare = shareStoreWithRemoteWorkers(app);
+    try {
+      let now = Date.now();
+      const rt = runtime({ maxIdleMs: 60_000, clock: () => now });
+      const other = createClient(rt.store);
+      for (let i = 0; i < 40; i++) await other.startNew("RemoteOnly", { instanceId: `remote-${i}` });
+      // A start for later goes to the loop, behind the forty it leaves to remote workers.
+      const id = await rt.client.startNew(chain, { input: 1, startAt: new Date(now + 1000) });
+      now += 1000;
+      rt.worker.wake();
+      expect((await finish<number>(rt, id)).output).toBe(11);
+      expect((await rt.client.getStatus("remote-0"))?.runtimeStatus).toBe("Pending");
+    } finally {
+      unshare();
     }
   });
 

@@ -341,6 +341,24 @@ export function episodeCases(factory: StoreFactory): void {
       expect(item?.messages.map((m) => m.executionId)).toEqual(["a-e1"]);
     });
 
+    it("looks only at instances of the names given, compared without case", async () => {
+      const { store, clock } = h;
+      await store.createInstance(startRequest("remote", { name: "RemoteFlow" }));
+      await store.sendMessages([{ instanceId: "@other@k", event: raised("op"), ensureInstance: { name: "other", kind: "entity" } }]);
+      clock.advance(1);
+      await store.sendMessages([{ instanceId: "@counter@k1", event: raised("op"), ensureInstance: { name: "counter", kind: "entity" } }]);
+      clock.advance(1);
+      await store.createInstance(startRequest("local", { name: "LOCALFLOW" }));
+      const stepper = new RecordingStepper((w) => commitFor(w, { history: [w.messages[0]!.event] }));
+      const only = { orchestrations: ["LocalFlow"], entities: ["Counter"] };
+      await store.stepOrchestration(stepper, { ...WORKER, maxInstances: 10, only });
+      expect(stepper.calls.map((c) => c.instance.instanceId).sort()).toEqual(["@counter@k1", "local"]);
+      // The others wait for whoever runs them.
+      const rest = new RecordingStepper((w) => commitFor(w, { history: [w.messages[0]!.event] }));
+      await store.stepOrchestration(rest, { ...WORKER, maxInstances: 10 });
+      expect(rest.calls.map((c) => c.instance.instanceId).sort()).toEqual(["@other@k", "remote"]);
+    });
+
     it("leaves the instance as it was when the stepper returns undefined", async () => {
       const { store } = h;
       await store.createInstance(startRequest("a"));

@@ -139,14 +139,24 @@ function helpers(s: string, channel: string): string[] {
 }
 
 /** The next ready instance (of those not in `taken`, when given), locked: the FROM clause. */
-function readyInstance(s: string, taken?: string): string {
+function readyInstance(s: string, taken?: string, named = false): string {
   return `FROM ${s}.messages m JOIN ${s}.instances i ON i.instance_id = m.instance_id
         WHERE m.visible_at <= p_now AND (i.locked_until IS NULL OR i.locked_until <= p_now)
           ${taken === undefined ? "" : `AND i.instance_id <> ALL (${taken})`}
+          ${named ? `AND ${NAMED}` : ""}
         ORDER BY m.visible_at, m.id
         LIMIT 1
         FOR NO KEY UPDATE OF i SKIP LOCKED`;
 }
+
+/**
+ * An instance `i` of the names in p_orchestrations or p_entities (lower case): an entity by the name
+ * in its instance id (`@name@key`), as the runtime names it.
+ */
+const NAMED = `CASE WHEN i.kind = 'entity'
+            THEN lower(CASE WHEN left(i.instance_id, 1) = '@' AND strpos(substr(i.instance_id, 2), '@') > 1
+                THEN substr(i.instance_id, 2, strpos(substr(i.instance_id, 2), '@') - 1) ELSE i.name END) = ANY (p_entities)
+            ELSE lower(i.name) = ANY (p_orchestrations) END`;
 
 /**
  * The end of a completion that steps nothing (in a function with a deleted task `t`, `p_event`,
@@ -502,6 +512,32 @@ ${inboxOutcome(s)}    END $$`,
  */
 export function functionsV3(s: string, channel: string): string[] {
   return [
+    // As in version 2, among the instances of the names given (NULL: every instance).
+    `DROP FUNCTION ${s}.next_instances(bigint, integer)`,
+    // The search by names is planned without sequential scans: the planner, misled by the
+    // condition on names, would otherwise read every instance at each search.
+    `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, p_orchestrations text[], p_entities text[],
+      OUT o_msgs text, ${INSTANCE_OUT})
+    RETURNS SETOF record LANGUAGE plpgsql SET enable_seqscan = off SET enable_material = off AS $$
+    DECLARE v_taken text[] := '{}'; v_found integer := 0;
+    BEGIN
+      FOR attempt IN 1..(p_max + 16) LOOP
+        EXIT WHEN v_found >= p_max;
+        -- Two statements, two plans: a condition on names that may be NULL spoils the plan of the search without them.
+        IF p_orchestrations IS NULL THEN
+          SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${readyInstance(s, "v_taken")};
+        ELSE
+          SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${readyInstance(s, "v_taken", true)};
+        END IF;
+        IF NOT FOUND THEN RETURN; END IF;
+        v_taken := v_taken || o_instance_id;
+        o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+        IF o_msgs IS NOT NULL THEN
+          v_found := v_found + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END $$`,
     // As in version 2, with the usual episode (no children, no continue-as-new, no message consumed
     // or timer canceled) applied here rather than through apply_commit: the checks that guard it
     // stand for apply_commit's own (the row is locked, free and of this execution), and no message

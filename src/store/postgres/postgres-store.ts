@@ -41,6 +41,7 @@ import {
   type InboxMessage,
   type InstanceFilter,
   type InstancePage,
+  type InstanceNames,
   type InstanceRecord,
   type LeaseOptions,
   type NewMessage,
@@ -96,6 +97,8 @@ interface ApplyRow {
   readonly o_work: boolean;
   readonly o_changed: boolean;
 }
+
+const fold = (name: string): string => name.toLowerCase();
 
 /** A Store on a PostgreSQL schema. Create it with `await postgres(url)`. */
 export class PostgresStore implements Store {
@@ -234,16 +237,18 @@ export class PostgresStore implements Store {
 
   async stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined },
+    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
   ): Promise<CommitResult | undefined> {
     const max = options.maxInstances ?? 1;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
+    const only = options.only;
+    const names = only === undefined ? [null, null] : [only.orchestrations.map(fold), only.entities.map(fold)];
     return this.write(async (tx) => {
       const applies: Array<Promise<CommitResult>> = [];
       // Every ready instance at once: the commits then go with COMMIT, in one round trip.
-      const rows = await tx.query<LockedRow>(this.text(sql.nextInstances), [tx.now, max]);
+      const rows = await tx.query<LockedRow>(this.text(sql.nextInstances), [tx.now, max, ...names]);
       for (const locked of rows) {
         const row = lockedInstance(locked);
         if (row === undefined) continue;

@@ -31,8 +31,8 @@ export const sendMessages = (s: string) => `SELECT ${s}.send_messages($1::json, 
 
 export const leaseInstance = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3)`;
 
-/** Up to `$2` ready instances, locked, each with its visible messages. */
-export const nextInstances = (s: string) => `SELECT * FROM ${s}.next_instances($1, $2)`;
+/** Up to `$2` ready instances (of the names in `$3`, `$4` when not NULL), locked, each with its visible messages. */
+export const nextInstances = (s: string) => `SELECT * FROM ${s}.next_instances($1, $2, $3::text[], $4::text[])`;
 
 export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, $5, $6)`;
 

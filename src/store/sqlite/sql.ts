@@ -46,6 +46,21 @@ WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now
 ORDER BY m.visible_at, m.id
 LIMIT 1`;
 
+/**
+ * As SELECT_NEXT_READY_INSTANCE, among the instances of the names in :orchestrations and :entities
+ * (JSON arrays of lower-case names); perdure_fold is JavaScript's toLowerCase (see SqliteStore).
+ */
+export const SELECT_NEXT_READY_INSTANCE_OF = `SELECT m.instance_id AS instanceId
+FROM messages m JOIN instances i ON i.instance_id = m.instance_id
+WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
+  AND CASE WHEN i.kind = 'entity'
+    THEN perdure_fold(CASE WHEN substr(i.instance_id, 1, 1) = '@' AND instr(substr(i.instance_id, 2), '@') > 1
+        THEN substr(i.instance_id, 2, instr(substr(i.instance_id, 2), '@') - 1) ELSE i.name END)
+      IN (SELECT value FROM json_each(:entities))
+    ELSE perdure_fold(i.name) IN (SELECT value FROM json_each(:orchestrations)) END
+ORDER BY m.visible_at, m.id
+LIMIT 1`;
+
 export const LOCK_INSTANCE = `UPDATE instances SET lock_token = :lockToken, locked_by = :workerId, locked_until = :lockedUntil
 WHERE instance_id = :instanceId`;
 

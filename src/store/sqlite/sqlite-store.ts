@@ -40,6 +40,7 @@ import {
   type HistoryPage,
   type HistoryPageOptions,
   type InboxMessage,
+  type InstanceNames,
   type InstanceFilter,
   type InstancePage,
   type InstanceRecord,
@@ -113,6 +114,8 @@ export class SqliteStore implements Store {
     // Called inside `transaction`, better-sqlite3 runs this as a savepoint.
     this.savepoint = db.transaction(<T>(body: (tx: Tx) => T, tx: Tx): T => body(tx));
     registerConnection(this, db);
+    // Names compare as the app compares them (SQLite's lower() folds ASCII only).
+    db.function("perdure_fold", { deterministic: true }, (value: unknown) => (typeof value === "string" ? value.toLowerCase() : value));
   }
 
   now(): number {
@@ -193,16 +196,17 @@ export class SqliteStore implements Store {
 
   async stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined },
+    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
   ): Promise<CommitResult | undefined> {
     const max = options.maxInstances ?? 1;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
+    const only = namesParams(options.only);
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx);
+        const row = this.nextReadyInstance(tx, only);
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
@@ -435,8 +439,11 @@ export class SqliteStore implements Store {
     return rows.map((row) => JSON.parse(row.event) as HistoryEvent);
   }
 
-  private nextReadyInstance(tx: Tx): InstanceRow | undefined {
-    const next = this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso });
+  private nextReadyInstance(tx: Tx, only?: { orchestrations: string; entities: string }): InstanceRow | undefined {
+    const next =
+      only === undefined
+        ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso })
+        : this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { now: tx.nowIso, ...only });
     return next === undefined ? undefined : this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, next);
   }
 
@@ -570,4 +577,11 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Par
     parentInstanceId: filter.parentInstanceId,
   };
   return { shape, params };
+}
+
+/** `only` as the JSON parameters of SELECT_NEXT_READY_INSTANCE_OF, names folded to lower case. */
+function namesParams(only: InstanceNames | undefined): { orchestrations: string; entities: string } | undefined {
+  if (only === undefined) return undefined;
+  const fold = (names: readonly string[]): string => JSON.stringify(names.map((name) => name.toLowerCase()));
+  return { orchestrations: fold(only.orchestrations), entities: fold(only.entities) };
 }

@@ -149,6 +149,30 @@ function readyInstance(s: string, taken?: string, named = false): string {
         FOR NO KEY UPDATE OF i SKIP LOCKED`;
 }
 
+/** The columns of instance `i`, into the OUT parameters of the same names. */
+const SELECT_INSTANCE = `${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO}`;
+
+/**
+ * The body of next_instances: `search` finds the next ready instance not in v_taken (locked, into
+ * the OUT parameters); up to p_max of those with visible messages are returned.
+ */
+function readyInstances(s: string, search: string): string {
+  return `    DECLARE v_taken text[] := '{}'; v_found integer := 0;
+    BEGIN
+      FOR attempt IN 1..(p_max + 16) LOOP
+        EXIT WHEN v_found >= p_max;
+        ${search}
+        IF NOT FOUND THEN RETURN; END IF;
+        v_taken := v_taken || o_instance_id;
+        o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
+        IF o_msgs IS NOT NULL THEN
+          v_found := v_found + 1;
+          RETURN NEXT;
+        END IF;
+      END LOOP;
+    END $$`;
+}
+
 /**
  * An instance `i` of the names in p_orchestrations or p_entities (lower case): an entity by the name
  * in its instance id (`@name@key`), as the runtime names it.
@@ -185,7 +209,7 @@ function leasing(s: string): string[] {
     `CREATE FUNCTION ${s}.next_instance(p_now bigint, OUT o_msgs text, ${INSTANCE_OUT}) LANGUAGE plpgsql AS $$
     BEGIN
       FOR attempt IN 1..16 LOOP
-        SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${ready};
+        SELECT ${SELECT_INSTANCE} ${ready};
         IF NOT FOUND THEN RETURN; END IF;
         o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
         IF o_msgs IS NOT NULL THEN RETURN; END IF;
@@ -473,20 +497,7 @@ ${inboxOutcome(s)}    END $$`,
     // Like next_instance was, for up to p_max instances: the rows locked, each with its visible messages.
     `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, OUT o_msgs text, ${INSTANCE_OUT})
     RETURNS SETOF record LANGUAGE plpgsql AS $$
-    DECLARE v_taken text[] := '{}'; v_found integer := 0;
-    BEGIN
-      FOR attempt IN 1..(p_max + 16) LOOP
-        EXIT WHEN v_found >= p_max;
-        SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${readyInstance(s, "v_taken")};
-        IF NOT FOUND THEN RETURN; END IF;
-        v_taken := v_taken || o_instance_id;
-        o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
-        IF o_msgs IS NOT NULL THEN
-          v_found := v_found + 1;
-          RETURN NEXT;
-        END IF;
-      END LOOP;
-    END $$`,
+${readyInstances(s, `SELECT ${SELECT_INSTANCE} ${readyInstance(s, "v_taken")};`)}`,
     `CREATE TABLE ${s}.listeners (
       pid integer NOT NULL,
       backend_start timestamptz NOT NULL,
@@ -519,25 +530,15 @@ export function functionsV3(s: string, channel: string): string[] {
     `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, p_orchestrations text[], p_entities text[],
       OUT o_msgs text, ${INSTANCE_OUT})
     RETURNS SETOF record LANGUAGE plpgsql SET enable_seqscan = off SET enable_material = off AS $$
-    DECLARE v_taken text[] := '{}'; v_found integer := 0;
-    BEGIN
-      FOR attempt IN 1..(p_max + 16) LOOP
-        EXIT WHEN v_found >= p_max;
-        -- Two statements, two plans: a condition on names that may be NULL spoils the plan of the search without them.
+${readyInstances(
+      s,
+      `-- Two statements, two plans: a condition on names that may be NULL spoils the plan of the search without them.
         IF p_orchestrations IS NULL THEN
-          SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${readyInstance(s, "v_taken")};
+          SELECT ${SELECT_INSTANCE} ${readyInstance(s, "v_taken")};
         ELSE
-          SELECT ${INSTANCE_COLUMNS.replace(/(\w+)/g, "i.$1")} INTO ${INSTANCE_INTO} ${readyInstance(s, "v_taken", true)};
-        END IF;
-        IF NOT FOUND THEN RETURN; END IF;
-        v_taken := v_taken || o_instance_id;
-        o_msgs := ${visibleMessages(s, "o_instance_id", "p_now")};
-        IF o_msgs IS NOT NULL THEN
-          v_found := v_found + 1;
-          RETURN NEXT;
-        END IF;
-      END LOOP;
-    END $$`,
+          SELECT ${SELECT_INSTANCE} ${readyInstance(s, "v_taken", true)};
+        END IF;`,
+    )}`,
     // As in version 2, with the usual episode (no children, no continue-as-new, no message consumed
     // or timer canceled) applied here rather than through apply_commit: the checks that guard it
     // stand for apply_commit's own (the row is locked, free and of this execution), and no message

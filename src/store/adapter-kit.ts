@@ -5,6 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.js";
+import type { InstanceNames } from "./store.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
 export function iso(ms: number): string {
@@ -66,4 +67,19 @@ export function decodePageKey(token: string, kind: "string" | "number"): PageKey
     );
   }
   return { createdAt: parsed[0] as string | number, instanceId: parsed[1] };
+}
+
+/**
+ * `only` of stepOrchestration, checked, with its names in lower case (names compare without case).
+ * @throws InvalidArgumentError when it is not two lists of strings.
+ */
+export function foldedNames(only: InstanceNames | undefined): InstanceNames | undefined {
+  if (only === undefined) return undefined;
+  const fold = (names: unknown, what: string): string[] => {
+    if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
+      throw new InvalidArgumentError(`only.${what} must be a list of names (strings); received ${JSON.stringify(names) ?? String(names)}.`);
+    }
+    return names.map((name: string) => name.toLowerCase());
+  };
+  return { orchestrations: fold(only.orchestrations, "orchestrations"), entities: fold(only.entities, "entities") };
 }

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { InstanceExistsError, LeaseLostError } from "../errors.js";
-import type { StoreEvent } from "../store.js";
+import type { InstanceNames, StoreEvent } from "../store.js";
+import { InvalidArgumentError } from "../../core/errors.js";
 import {
   OTHER_WORKER,
   RecordingStepper,
@@ -357,6 +358,18 @@ export function episodeCases(factory: StoreFactory): void {
       const rest = new RecordingStepper((w) => commitFor(w, { history: [w.messages[0]!.event] }));
       await store.stepOrchestration(rest, { ...WORKER, maxInstances: 10 });
       expect(rest.calls.map((c) => c.instance.instanceId).sort()).toEqual(["@other@k", "remote"]);
+    });
+
+    it("refuses names that are not lists of strings, with nothing stepped", async () => {
+      const { store } = h;
+      await store.createInstance(startRequest("a"));
+      const stepper = new RecordingStepper((w) => commitFor(w));
+      const bad = { orchestrations: "Flow", entities: [] } as unknown as InstanceNames;
+      await expect(store.stepOrchestration(stepper, { ...WORKER, only: bad })).rejects.toThrow(/only\.orchestrations must be a list of names/);
+      const worse = { orchestrations: ["Flow"], entities: [7] } as unknown as InstanceNames;
+      await expect(store.stepOrchestration(stepper, { ...WORKER, only: worse })).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(stepper.calls).toEqual([]);
+      expect(await store.getInstance("a")).toMatchObject({ status: "Pending" });
     });
 
     it("leaves the instance as it was when the stepper returns undefined", async () => {

@@ -69,7 +69,7 @@ import {
   type LockedRow,
   type TaskRow,
 } from "./rows.js";
-import { decodePageKey, encodePageKey } from "../adapter-kit.js";
+import { decodePageKey, encodePageKey, foldedNames } from "../adapter-kit.js";
 import * as sql from "./sql.js";
 
 export interface PostgresStoreSettings {
@@ -97,8 +97,6 @@ interface ApplyRow {
   readonly o_work: boolean;
   readonly o_changed: boolean;
 }
-
-const fold = (name: string): string => name.toLowerCase();
 
 /** A Store on a PostgreSQL schema. Create it with `await postgres(url)`. */
 export class PostgresStore implements Store {
@@ -243,8 +241,8 @@ export class PostgresStore implements Store {
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const only = options.only;
-    const names = only === undefined ? [null, null] : [only.orchestrations.map(fold), only.entities.map(fold)];
+    const only = foldedNames(options.only);
+    const names = only === undefined ? [null, null] : [only.orchestrations, only.entities];
     return this.write(async (tx) => {
       const applies: Array<Promise<CommitResult>> = [];
       // Every ready instance at once: the commits then go with COMMIT, in one round trip.

@@ -65,7 +65,7 @@ import {
   type MessageRow,
   type TaskRow,
 } from "./rows.js";
-import { decodePageKey, encodePageKey } from "../adapter-kit.js";
+import { decodePageKey, encodePageKey, foldedNames } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
 import { Statements, Tx, type Params } from "./statements.js";
@@ -202,7 +202,8 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const only = namesParams(options.only);
+    const names = foldedNames(options.only);
+    const only = names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) };
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       for (let i = 0; i < max; i++) {
@@ -577,11 +578,4 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Par
     parentInstanceId: filter.parentInstanceId,
   };
   return { shape, params };
-}
-
-/** `only` as the JSON parameters of SELECT_NEXT_READY_INSTANCE_OF, names folded to lower case. */
-function namesParams(only: InstanceNames | undefined): { orchestrations: string; entities: string } | undefined {
-  if (only === undefined) return undefined;
-  const fold = (names: readonly string[]): string => JSON.stringify(names.map((name) => name.toLowerCase()));
-  return { orchestrations: fold(only.orchestrations), entities: fold(only.entities) };
 }

@@ -83,3 +83,10 @@ export function foldedNames(only: InstanceNames | undefined): InstanceNames | un
   };
   return { orchestrations: fold(only.orchestrations, "orchestrations"), entities: fold(only.entities, "entities") };
 }
+
+/** @throws InvalidArgumentError when `ms` is not a finite number of at least `min`. */
+export function validateDuration(ms: number, name: string, min: number): void {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < min) {
+    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds of at least ${min}; received ${String(ms)}.`);
+  }
+}

@@ -69,7 +69,7 @@ import {
   type LockedRow,
   type TaskRow,
 } from "./rows.js";
-import { decodePageKey, encodePageKey, foldedNames } from "../adapter-kit.js";
+import { decodePageKey, encodePageKey, foldedNames, validateDuration } from "../adapter-kit.js";
 import * as sql from "./sql.js";
 
 export interface PostgresStoreSettings {
@@ -745,12 +745,6 @@ function lostInstance(item: OrchestrationWorkItem): LeaseLostError {
 
 function lostTask(item: ActivityWorkItem): LeaseLostError {
   return new LeaseLostError(`activity task ${item.id} ('${item.name}' #${item.taskId} of instance '${item.instanceId}')`);
-}
-
-function validateDuration(ms: number, name: string, min: number): void {
-  if (typeof ms !== "number" || !Number.isFinite(ms) || ms < min) {
-    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds of at least ${min}; received ${String(ms)}.`);
-  }
 }
 
 /** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */

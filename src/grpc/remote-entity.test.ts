@@ -83,6 +83,22 @@ describe("remote entity batches", () => {
     expect(signalOf(again.commit.messages)).toMatchObject({ requestId: (signalOf(commit.messages) as { requestId: string }).requestId });
   });
 
+  it("name an unnamed start after its batch and action, so that an answer applied again starts nothing new", () => {
+    const item = itemOf([signal("add", "1")], "1");
+    const answer = {
+      results: [{ success: {} }],
+      actions: [{ startNewOrchestration: { name: "Announce" } }, { startNewOrchestration: { name: "Announce" } }],
+    };
+    const first = commitOf(item, answer).starts.map((s) => s.instanceId);
+    expect(first[0]).toMatch(/^[0-9a-f]{32}$/);
+    expect(first[1]).not.toBe(first[0]);
+    expect(commitOf(item, answer).starts.map((s) => s.instanceId)).toEqual(first);
+    // Another batch of the same entity starts other instances.
+    const next = itemOf([signal("add", "1", "s-other")], "1");
+    const later = { ...next, messages: next.messages.map((m) => ({ ...m, id: `n${m.id}` })) };
+    expect(commitOf(later, answer).starts.map((s) => s.instanceId)).not.toContain(first[0]);
+  });
+
   it("keep the stored state and drop the actions when every operation failed", () => {
     const item = itemOf([signal("boom")], "5");
     const { commit, starts } = commitOf(item, {

@@ -34,7 +34,6 @@ import { toFailureDetails } from "../core/errors.js";
 import { newEvent } from "../core/history.js";
 import { instanceIdProblem, uuidV5 } from "../core/ids.js";
 import { entityBatchCommit, entityNameOf } from "../runtime/entity-processor.js";
-import { newInstanceId } from "../runtime/ids.js";
 import type { Logger } from "../runtime/logger.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "../runtime/payloads.js";
 import type { OrchestrationCommit, OrchestrationWorkItem } from "../store/store.js";
@@ -153,7 +152,9 @@ function actionOf(
   } else if (action.startNewOrchestration != null) {
     const { instanceId: requested = "", name = "", ...rest } = action.startNewOrchestration;
     if (name === "") throw new ProtocolError(`Action ${index} starts an orchestration without a name.`);
-    const instanceId = requested === "" ? newInstanceId() : requested;
+    // Unnamed: named after the batch and the action, so that the same answer applied again (after
+    // a lost commit) finds the instance it started and does not start a second one.
+    const instanceId = requested === "" ? uuidV5(`${self}:${item.messages[0]?.id ?? ""}:${index}:start`).replace(/-/g, "") : requested;
     const problem = instanceIdProblem(instanceId);
     if (problem !== undefined) throw new ProtocolError(`Action ${index} starts orchestration '${name}' as '${instanceId}': ${problem}.`);
     const { scheduledTime, ...fields } = rest;

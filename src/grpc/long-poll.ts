@@ -5,11 +5,12 @@
  * 1. The wait ends when the condition holds, when the instance does not exist, or when the caller
  *    goes away (cancel, deadline, closed connection): it never outlives its call, with or without
  *    a deadline (the JavaScript SDK sets none and races its own timer).
- * 2. It subscribes to the store's instance events for the instance and unsubscribes on every
+ * 2. It watches the store's events for the instance and stops watching on every
  *    exit; a slow poll (up to 1 s) covers stores whose events do not cross processes.
  *
  * @module
  */
+import { watchInstance } from "../runtime/instance-watch.js";
 import type { InstanceRecord, Store } from "../store/store.js";
 
 const MAX_POLL_MS = 1000;
@@ -25,9 +26,7 @@ export async function waitForInstance(
   signal: AbortSignal,
 ): Promise<InstanceRecord | undefined | "cancelled"> {
   let wake: (() => void) | undefined;
-  const unsubscribe = store.subscribe((event) => {
-    if (event.kind === "instance" && event.instanceId === instanceId) wake?.();
-  });
+  const unsubscribe = watchInstance(store, instanceId, () => wake?.());
   try {
     let pollMs = 10;
     for (;;) {

@@ -24,6 +24,7 @@ import {
 import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { startInstance } from "./local-workers.js";
+import { watchInstance } from "./instance-watch.js";
 import { newExecutionId, newInstanceId } from "./ids.js";
 import {
   EntityClient,
@@ -155,10 +156,10 @@ export class Client {
     // Announced finished (while nobody waited, too); a store that announces the record spares the read.
     let announced = false;
     let finished: InstanceRecord | undefined;
-    const unsubscribe = this.#store.subscribe((event) => {
-      if (event.kind !== "instance" || event.instanceId !== instanceId || !isTerminal(event.status)) return;
+    const unsubscribe = watchInstance(this.#store, instanceId, (change) => {
+      if (!isTerminal(change.status)) return;
       announced = true;
-      finished = event.record;
+      finished = change.record;
       wake?.();
     });
     try {

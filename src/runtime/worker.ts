@@ -60,6 +60,9 @@ export interface StopOptions {
  */
 class InFlight {
   abandoned = false;
+  /** When its lease was last taken or renewed (the worker's clock, ms). */
+  renewedAt = Date.now();
+  renewing = false;
   #controller: AbortController | undefined;
   #aborted = false;
   #reason: unknown;
@@ -107,6 +110,8 @@ export class Worker {
   #activeSlots = 0;
   #waitingForSlot = false;
   #loops: Promise<void>[] = [];
+  /** One timer renews the leases of all running activities (see #renewDue). */
+  #renewals: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void) | undefined;
   #unregister: (() => void) | undefined;
 
@@ -155,6 +160,9 @@ export class Worker {
       if (event.queue !== "instances") this.#activityWake.notify();
     });
     this.#unregister = registerLocalStarter(this.#store, { start: (request) => this.#start(request) });
+    // Unref'd: the loops keep a running worker's process alive, and this timer must not keep a
+    // stopped one alive while an activity that ignores its AbortSignal never returns.
+    this.#renewals = setInterval(() => this.#renewDue(), this.#renewEveryMs() / 2).unref();
     for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
     this.#loops.push(this.#activityLoop());
     return this;
@@ -200,6 +208,7 @@ export class Worker {
         if (!(error instanceof LeaseLostError)) this.#logger.warn(`Could not hand back activity task ${flight.item.id}`, error);
       }
     }
+    clearInterval(this.#renewals);
     this.#unsubscribe?.();
     this.#state = "stopped";
     for (const done of this.#activityDone) done();
@@ -347,18 +356,7 @@ export class Worker {
   }
 
   async #execute(flight: InFlight): Promise<void> {
-    // An abandoned task needs no renewal, and its timer must not keep a stopped worker's process
-    // alive while an activity that ignores its AbortSignal never returns.
-    const renew = setInterval(() => {
-      if (flight.abandoned) clearInterval(renew);
-      else void this.#renew(flight);
-    }, Math.max(10, Math.floor(this.#leaseMs / 3)));
-    let outcome: ActivityOutcome;
-    try {
-      outcome = await this.#invoke(flight);
-    } finally {
-      clearInterval(renew);
-    }
+    const outcome = await this.#invoke(flight);
     if (flight.abandoned) return;
     const session = this.#state === "running" ? this.#processor.session() : undefined;
     try {
@@ -398,10 +396,29 @@ export class Worker {
     }
   }
 
+  /** How often an activity's lease is renewed: three times in a lease. */
+  #renewEveryMs(): number {
+    return Math.max(10, Math.floor(this.#leaseMs / 3));
+  }
+
+  /**
+   * Renews the lease of each running activity that last renewed it half a period ago or more: with
+   * a sweep every half period, each is renewed within a period, as if it had its own timer.
+   */
+  #renewDue(): void {
+    const due = Date.now() - this.#renewEveryMs() / 2;
+    for (const flight of this.#inFlight.values()) {
+      if (!flight.abandoned && !flight.renewing && flight.renewedAt <= due) void this.#renew(flight);
+    }
+  }
+
   async #renew(flight: InFlight): Promise<void> {
     if (flight.abandoned) return;
+    flight.renewing = true;
     try {
+      const renewedAt = Date.now();
       flight.item = await this.#store.renewActivityLease(flight.item, this.#leaseMs);
+      flight.renewedAt = renewedAt;
     } catch (error) {
       if (error instanceof LeaseLostError) {
         flight.abandoned = true;
@@ -409,6 +426,8 @@ export class Worker {
       } else {
         this.#logger.warn(`Could not renew the lease of activity task ${flight.item.id}.`, error);
       }
+    } finally {
+      flight.renewing = false;
     }
   }
 }

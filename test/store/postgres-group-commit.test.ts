@@ -21,11 +21,15 @@ describe.skipIf(!url)("postgres group commit", () => {
     pool = new pg.Pool({ connectionString: url, max: 2, pipeline: true } as pg.PoolConfig);
     await pool.query(`CREATE TABLE ${table} (v integer NOT NULL)`);
     await pool.query(`CREATE TABLE ${table}_c (id serial PRIMARY KEY, v integer NOT NULL)`);
+    // Fails its statement with the SQLSTATE given, as the server does to break a deadlock (40P01).
+    await pool.query(`CREATE FUNCTION ${table}_fail(p_code text) RETURNS integer LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'failed as asked' USING ERRCODE = p_code; END $$`);
     writes = new GroupCommit(pool, { clock: Date.now, maxBatch: 64, maxInFlight: 1, committed: (tx) => committed.push(tx) });
   });
   afterAll(async () => {
     await pool?.query(`DROP TABLE IF EXISTS ${table}`);
     await pool?.query(`DROP TABLE IF EXISTS ${table}_c`);
+    await pool?.query(`DROP FUNCTION IF EXISTS ${table}_fail(text)`);
     await pool?.end();
   });
 
@@ -59,6 +63,39 @@ describe.skipIf(!url)("postgres group commit", () => {
     const rows = await pool.query(`SELECT v FROM ${table} ORDER BY v`);
     expect(rows.rows.map((r) => r.v)).toEqual([1, 3]);
     expect(committed).toHaveLength(2);
+  });
+
+  it("runs a write again, in a new transaction, when the server failed it to break a deadlock", async () => {
+    const log: string[] = [];
+    let runs = 0;
+    const deadlocked = async (tx: PgTx) => {
+      runs++;
+      tx.steppers.add(stepper(log, `run ${runs}`));
+      if (runs < 3) await tx.query(`SELECT ${table}_fail('40P01')`);
+      return insert(30)(tx);
+    };
+    const results = await Promise.all([writes.write(insert(20), "write"), writes.write(deadlocked, "write")]);
+    expect(results).toEqual([[{ v: 20 }], [{ v: 30 }]]);
+    expect(runs).toBe(3);
+    expect(log).toEqual(["discard run 1", "discard run 2"]);
+    const rows = await pool.query(`SELECT v FROM ${table} WHERE v IN (20, 30) ORDER BY v`);
+    expect(rows.rows.map((r) => r.v)).toEqual([20, 30]);
+
+    // Three runs at most; and a failure of another kind is not run again.
+    let stubborn = 0;
+    const always = (tx: PgTx) => {
+      stubborn++;
+      return tx.query(`SELECT ${table}_fail('40P01')`);
+    };
+    await expect(writes.write(always, "write")).rejects.toMatchObject({ code: "40P01" });
+    expect(stubborn).toBe(3);
+    let other = 0;
+    const unique = (tx: PgTx) => {
+      other++;
+      return tx.query(`SELECT ${table}_fail('23505')`);
+    };
+    await expect(writes.write(unique, "step")).rejects.toMatchObject({ code: "23505" });
+    expect(other).toBe(1);
   });
 
   it("puts the items of writes sent one behind the other in one statement, in the order the writes asked", async () => {

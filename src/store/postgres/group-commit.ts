@@ -36,6 +36,9 @@
  * 6. Items of a Combined statement wait only until the next statement is sent, or the batch waits:
  *    then they go, in one statement, ahead of it. So every statement runs in the order the writes
  *    asked for it, and a shared statement that fails is the failure of the first write in it.
+ * 7. A write that the server failed to break a deadlock (or a serialization conflict) is queued
+ *    again, as a new write, up to MAX_ATTEMPTS times in all: its transaction was rolled back, so
+ *    running it again is running it for the first time. Its steppers were told (invariant 1).
  *
  * @module
  */
@@ -179,6 +182,16 @@ export interface GroupCommitOptions {
   readonly committed: (tx: PgTx) => void;
 }
 
+/** How many times a write runs at most when the server fails it as TRANSIENT (invariant 7). */
+const MAX_ATTEMPTS = 3;
+/** SQLSTATEs of failures that a new transaction may not meet: deadlock_detected, serialization_failure. */
+const TRANSIENT = new Set(["40P01", "40001"]);
+
+function isTransient(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === "string" && TRANSIENT.has(code);
+}
+
 /** Names of prepared statements, one per SQL text. */
 const names = new Map<string, string>();
 function statementName(text: string): string {
@@ -229,8 +242,16 @@ export class GroupCommit {
    * READY_INSTANCES runs alone, after the writes before it in its batch have finished.
    */
   write<T>(body: WriteBody<T>, lane: Lane, steps?: Steps): Promise<T> {
+    return this.enqueue(body, lane, steps, 1);
+  }
+
+  private enqueue<T>(body: WriteBody<T>, lane: Lane, steps: Steps, attempt: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queues[lane].push({ body, steps, resolve: resolve as (value: unknown) => void, reject });
+      const failed = (error: unknown): void => {
+        if (attempt < MAX_ATTEMPTS && isTransient(error)) this.enqueue(body, lane, steps, attempt + 1).then(resolve, reject);
+        else reject(error);
+      };
+      this.queues[lane].push({ body, steps, resolve: resolve as (value: unknown) => void, reject: failed });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => {

@@ -6,15 +6,13 @@
  *
  * Needs PERDURE_TEST_PG_URL; skipped without it. Uses its own schema, dropped at the end.
  */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, createClient, createWorker, entityId, type Worker } from "../../src/index.js";
 import { postgres, type PostgresStore } from "../../src/store/postgres/index.js";
+import { announceSkip, dropSchemas, freshSchema, pgUrl as url } from "../helpers/postgres.js";
 import { waitUntil } from "../helpers/runtime.js";
 
-const url = process.env.PERDURE_TEST_PG_URL;
-if (!url) console.log("PostgreSQL entity test skipped: set PERDURE_TEST_PG_URL to run it.");
+announceSkip("The PostgreSQL entity test");
 
 class Account {
   balance = 0;
@@ -50,16 +48,8 @@ afterEach(async () => {
 
 describe.skipIf(!url)("durable entities on PostgreSQL", () => {
   it("runs contending critical sections on three workers without deadlock or lost updates", { timeout: 120_000 }, async () => {
-    const schema = `perdure_entities_${randomBytes(4).toString("hex")}`;
-    cleanups.push(async () => {
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    });
+    const schema = freshSchema("perdure_entities");
+    cleanups.push(() => dropSchemas(schema));
     const store: PostgresStore = await postgres(url!, { schema, poolSize: 6, onWarning: () => undefined });
     cleanups.push(() => store.close());
     const { app, account, incrementAll } = accountsApp();

@@ -6,16 +6,14 @@
  *
  * Needs PERDURE_TEST_PG_URL; skipped without it. Uses its own schema, dropped at the end.
  */
-import { randomBytes } from "node:crypto";
-import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, createClient, createWorker } from "../../src/index.js";
 import { postgres } from "../../src/store/postgres/index.js";
 import { gate, type Gate } from "../helpers/gates.js";
+import { announceSkip, dropSchemas, freshSchema, pgUrl as url } from "../helpers/postgres.js";
 import { waitUntil } from "../helpers/runtime.js";
 
-const url = process.env.PERDURE_TEST_PG_URL;
-if (!url) console.log("PostgreSQL worker test skipped: set PERDURE_TEST_PG_URL to run it.");
+announceSkip("The PostgreSQL worker test");
 
 const app = createApp();
 const inc = app.activity("Inc", async (x: number) => x + 1);
@@ -50,16 +48,8 @@ afterEach(async () => {
 
 describe.skipIf(!url)("a worker on PostgreSQL", () => {
   async function setUp() {
-    const schema = `perdure_worker_${randomBytes(4).toString("hex")}`;
-    cleanups.push(async () => {
-      const admin = new pg.Client({ connectionString: url });
-      await admin.connect();
-      try {
-        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-      } finally {
-        await admin.end();
-      }
-    });
+    const schema = freshSchema("perdure_worker");
+    cleanups.push(() => dropSchemas(schema));
     const store = await postgres(url!, { schema, poolSize: 4, onWarning: () => undefined });
     cleanups.push(() => store.close());
     const quiet = { debug() {}, info() {}, warn() {}, error() {} };

@@ -6,16 +6,15 @@
  *
  * Needs PERDURE_TEST_PG_URL; skipped without it. Uses its own schema, dropped at the end.
  */
-import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HistoryEvent } from "../../src/index.js";
 import { spawnFixture, type Child } from "../helpers/children.js";
+import { announceSkip, freshSchema, pgUrl as url } from "../helpers/postgres.js";
 import { waitUntil } from "../helpers/runtime.js";
 import { SCALE_STEPS, SCHEMA_ENV, WORKER_ENV } from "./fixtures/scale-app.js";
 
-const url = process.env.PERDURE_TEST_PG_URL;
-if (!url) console.log("Scale-out test skipped: set PERDURE_TEST_PG_URL to run it on PostgreSQL.");
+announceSkip("The scale-out test");
 
 const COUNT = 2000;
 
@@ -26,7 +25,7 @@ afterEach(async () => {
 
 describe.skipIf(!url)("scale-out on PostgreSQL", () => {
   it("runs 2,000 chains on workers that come and go, each result applied once", { timeout: 360_000 }, async () => {
-    const schema = `perdure_scale_${randomBytes(4).toString("hex")}`;
+    const schema = freshSchema("perdure_scale");
     const admin = new pg.Client({ connectionString: url });
     await admin.connect();
     cleanups.push(async () => {

@@ -8,8 +8,9 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GroupCommit, type Combined, type PgTx } from "../../src/store/postgres/group-commit.js";
 import type { OrchestrationStepper } from "../../src/store/store.js";
+import { announceSkip, pgUrl as url } from "../helpers/postgres.js";
 
-const url = process.env.PERDURE_TEST_PG_URL;
+announceSkip("The group commit suite");
 const table = `perdure_gc_${randomBytes(4).toString("hex")}`;
 
 describe.skipIf(!url)("postgres group commit", () => {

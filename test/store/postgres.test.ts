@@ -19,24 +19,14 @@ import { postgres, type PostgresOptions, type PostgresStore } from "../../src/st
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, channelOf } from "../../src/store/postgres/migrations.js";
 import { newEvent } from "../../src/core/history.js";
 import { INLINE_MESSAGE_ID, type ActivityWorkItem, type StoreEvent } from "../../src/store/store.js";
+import { announceSkip, dropSchemas, pgUrl as url, withAdmin as admin } from "../helpers/postgres.js";
 
-const url = process.env.PERDURE_TEST_PG_URL;
-if (!url) console.log("PostgreSQL suites skipped: set PERDURE_TEST_PG_URL (e.g. postgres://postgres@127.0.0.1:5432/test) to run them.");
+announceSkip("The PostgreSQL suites");
 
 const suffix = randomBytes(4).toString("hex");
 const schema = `perdure_test_${suffix}`;
 const silent = () => undefined;
 const schemas = new Set<string>([schema]);
-
-async function admin<T>(body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await body(client);
-  } finally {
-    await client.end();
-  }
-}
 
 function open(options: PostgresOptions = {}): Promise<PostgresStore> {
   return postgres(url!, { schema, poolSize: 4, onWarning: silent, ...options });
@@ -60,9 +50,7 @@ function nextEvent(store: PostgresStore, predicate: (event: StoreEvent) => boole
 
 afterAll(async () => {
   if (!url) return;
-  await admin(async (client) => {
-    for (const name of schemas) await client.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
-  });
+  await dropSchemas(...schemas);
 });
 
 describe.skipIf(!url)("postgres", () => {

@@ -348,7 +348,9 @@ export class Worker {
     const flight = new InFlight(item);
     this.#inFlight.set(item.id, flight);
     void this.#execute(flight).finally(() => {
-      this.#inFlight.delete(item.id);
+      // The store may hand the task's row (and id) to the next task its commit scheduled, which
+      // this worker may be running already.
+      if (this.#inFlight.get(item.id) === flight) this.#inFlight.delete(item.id);
       this.#releaseSlots(1);
       for (const done of this.#activityDone) done();
       this.#activityDone.clear();

@@ -40,20 +40,37 @@ const both = app.orchestration("Both", function* (ctx, x: number) {
   return { seen, after };
 });
 
+// Two activities in a row, each held until its gate opens; the task id each ran as.
+const gates = new Map<number, Gate>();
+const runs = new Map<number, number>();
+const taskIds = new Map<number, number>();
+const heldStep = app.activity("HeldStep", async (x: number, ctx) => {
+  runs.set(x, (runs.get(x) ?? 0) + 1);
+  taskIds.set(x, ctx.taskId);
+  await gates.get(x)!.promise;
+  return x;
+});
+const twoHeld = app.orchestration("TwoHeld", function* (ctx) {
+  const a = yield* ctx.callActivity(heldStep, 1);
+  const b = yield* ctx.callActivity(heldStep, 2);
+  return [a, b];
+});
+
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   held.open();
+  for (const g of gates.values()) g.open();
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 describe.skipIf(!url)("a worker on PostgreSQL", () => {
-  async function setUp() {
+  async function setUp(leaseMs?: number) {
     const schema = freshSchema("perdure_worker");
     cleanups.push(() => dropSchemas(schema));
     const store = await postgres(url!, { schema, poolSize: 4, onWarning: () => undefined });
     cleanups.push(() => store.close());
     const quiet = { debug() {}, info() {}, warn() {}, error() {} };
-    const worker = createWorker(app, store, { logger: quiet }).start();
+    const worker = createWorker(app, store, { logger: quiet, leaseMs }).start();
     cleanups.push(() => worker.stop({ timeoutMs: 2000 }));
     return { store, client: createClient(store, { app }) };
   }
@@ -65,6 +82,29 @@ describe.skipIf(!url)("a worker on PostgreSQL", () => {
     const history = (await store.getHistory(id)).events;
     expect(history.filter((e) => e.type === "TaskCompleted")).toHaveLength(50);
     expect(history.filter((e) => e.type === "TaskScheduled")).toHaveLength(50);
+  });
+
+  it("renews the lease of an activity that took over its predecessor's task row, and runs each once", { timeout: 60_000 }, async () => {
+    const { store, client } = await setUp(600);
+    const renewals = new Map<number, number>();
+    const renew = store.renewActivityLease.bind(store);
+    store.renewActivityLease = async (item, leaseMs) => {
+      const renewed = await renew(item, leaseMs);
+      renewals.set(item.taskId, (renewals.get(item.taskId) ?? 0) + 1);
+      return renewed;
+    };
+    gates.set(1, gate());
+    gates.set(2, gate());
+    runs.clear();
+    const id = await client.startNew(twoHeld);
+    await waitUntil(() => runs.get(1) === 1, "the first activity runs");
+    gates.get(1)!.open();
+    await waitUntil(() => runs.get(2) === 1, "the second activity runs");
+    // Its lease (600 ms) is renewed every 200 ms while it runs; unrenewed, it would run again.
+    await waitUntil(() => (renewals.get(taskIds.get(2)!) ?? 0) >= 3, "the second activity's lease was renewed three times");
+    gates.get(2)!.open();
+    expect((await client.waitForCompletion<number[]>(id, { timeoutMs: 50_000 })).output).toEqual([1, 2]);
+    expect([runs.get(1), runs.get(2)]).toEqual([1, 1]);
   });
 
   it("applies an event that came while an activity ran before the activity's result", { timeout: 60_000 }, async () => {

@@ -199,6 +199,38 @@ describe.skipIf(!url)("postgres", () => {
         expect((await store.getHistory("ra-1")).events.map((e) => e.type)).toEqual(["ExecutionStarted", "TaskScheduled", "TaskCompleted"]);
       });
 
+      it("hands the completed task's row to the one task the episode leases, under a new token that the old answer does not hold", async () => {
+        const store = await track(open());
+        const task = await scheduled(store, "ra-row");
+        const next = new RecordingStepper(
+          (w) =>
+            commitFor(w, {
+              history: [w.messages[0]!.event, newEvent("TaskScheduled", w.now, { name: "Task2" })],
+              tasks: [newTask("ra-row", "ra-row-e1", 2, WORKER)],
+            }),
+          true,
+        );
+        const result = await store.completeActivity(task, { ok: true, result: '"r1"' }, next);
+        expect(next.calls).toHaveLength(1);
+        expect(result?.leasedTasks).toHaveLength(1);
+        const second = result!.leasedTasks[0]!;
+        expect(second.id).toBe(task.id);
+        expect(second.lockToken).not.toBe(task.lockToken);
+        expect([second.taskId, second.name, second.input, second.instanceId]).toEqual([2, "Task2", '"in-2"', "ra-row"]);
+        expect(Date.parse(second.lockedUntil)).toBeGreaterThan(Date.parse(task.lockedUntil) - 1);
+
+        // A late answer for the first task, or its renewal, holds the old token: it finds nothing.
+        await expect(store.completeActivity(task, { ok: true, result: '"again"' })).rejects.toThrow(/lease/i);
+        await expect(store.renewActivityLease(task, 30_000)).rejects.toThrow(/lease/i);
+
+        await store.completeActivity(second, { ok: true, result: '"r2"' }, finishing());
+        const completed = (await store.getHistory("ra-row")).events.filter((e) => e.type === "TaskCompleted");
+        expect(completed.map((e) => (e as { result?: string }).result)).toEqual(['"r1"', '"r2"']);
+        expect((await store.getInstance("ra-row"))?.status).toBe("Completed");
+        const left = await admin((c) => c.query(`SELECT count(*)::int AS n FROM "${schema}".tasks WHERE instance_id = 'ra-row'`));
+        expect(left.rows[0].n).toBe(0);
+      });
+
       it("announces the finished instance with the record a read gives, on either stepped path", async () => {
         const store = await track(open());
         const events: StoreEvent[] = [];

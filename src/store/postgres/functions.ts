@@ -652,6 +652,75 @@ ${inboxOutcome(s)}    END $$`,
   ];
 }
 
+/**
+ * Schema version 4: a completion whose episode schedules one task, leased to a worker, hands the
+ * completed task's row to that task instead of deleting one row and inserting another: the row is
+ * locked (fenced by its token) before the instance, as before, and updated in place with the new
+ * task and a new token, so a late answer with the old token finds nothing, as it would find no row.
+ */
+export function functionsV4(s: string): string[] {
+  return [
+    `CREATE OR REPLACE FUNCTION ${s}.complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
+      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
+      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
+      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    LANGUAGE plpgsql AS $$
+    DECLARE t record; i record; k record; v_tasks record; v_work boolean := false; v_token text;
+    BEGIN
+      SELECT instance_id, execution_id INTO t FROM ${s}.tasks WHERE id = p_task AND lock_token = p_token FOR NO KEY UPDATE;
+      IF NOT FOUND THEN o_result := 'lost'; RETURN; END IF;
+      SELECT execution_id, status, last_seq, last_updated_at INTO i FROM ${s}.instances
+      WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
+      FOR NO KEY UPDATE SKIP LOCKED;
+      -- The messages are read in a later statement than the lock (convention 4).
+      IF FOUND AND i.execution_id = p_exec AND i.last_seq = p_seq AND i.last_updated_at = p_updated
+          AND NOT EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = t.instance_id AND visible_at <= p_now) THEN
+        IF p_children IS NOT NULL OR p_can IS NOT NULL OR cardinality(p_consumed) > 0 OR cardinality(p_canceled) > 0 THEN
+          DELETE FROM ${s}.tasks WHERE id = p_task;
+          SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
+          FROM ${s}.apply_commit(t.instance_id, NULL, p_now, p_origin, p_exec, p_history, p_consumed, p_canceled,
+            p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
+          RETURN;
+        END IF;
+        IF json_array_length(p_tasks) = 1 AND (p_tasks->0->>'w') IS NOT NULL THEN
+          SELECT * INTO k FROM json_to_record(p_tasks->0) AS x(i text, e text, t integer, n text, x text, w text, u bigint);
+          v_token := gen_random_uuid()::text;
+          UPDATE ${s}.tasks SET instance_id = k.i, execution_id = k.e, task_id = k.t, name = k.n, input = k.x,
+            visible_at = k.u, lock_token = v_token, locked_by = k.w, locked_until = k.u, dequeue_count = 1
+          WHERE id = p_task;
+          o_leased := json_build_array(json_build_array(p_task::text, v_token));
+        ELSE
+          DELETE FROM ${s}.tasks WHERE id = p_task;
+          IF p_tasks IS NOT NULL THEN
+            SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
+            o_leased := v_tasks.o_leased;
+            v_work := v_tasks.o_work;
+          END IF;
+        END IF;
+        IF cardinality(p_history) > 0 THEN
+          INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
+          SELECT t.instance_id, i.last_seq + h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
+        END IF;
+        IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
+        UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
+          failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
+          entity_state = p_entity,
+          completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
+          lock_token = NULL, locked_by = NULL, locked_until = NULL,
+          last_seq = i.last_seq + coalesce(cardinality(p_history), 0)
+        WHERE instance_id = t.instance_id;
+        o_changed := p_status IS DISTINCT FROM i.status;
+        IF o_changed THEN PERFORM ${s}.notify_status(p_origin, t.instance_id, p_status); END IF;
+        IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
+        o_work := v_work;
+        o_result := 'ok';
+        RETURN;
+      END IF;
+      DELETE FROM ${s}.tasks WHERE id = p_task;
+${inboxOutcome(s)}    END $$`,
+  ];
+}
+
 export function functionsV1(s: string, channel: string): string[] {
   return [...helpers(s, channel), ...leasing(s), ...commits(s), ...management(s)];
 }

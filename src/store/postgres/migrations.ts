@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -115,6 +115,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 3,
     description: "a start and its first episode in one statement; notification helpers planned once per session",
     statements: (s: string, channel: string) => functionsV3(s, channel),
+  },
+  {
+    version: 4,
+    description: "a completion hands its task's row to the one task its episode schedules for a worker",
+    statements: (s: string) => functionsV4(s),
   },
 ]);
 

@@ -183,6 +183,47 @@ const NAMED = `CASE WHEN i.kind = 'entity'
             ELSE lower(i.name) = ANY (p_orchestrations) END`;
 
 /**
+ * The usual episode of a completion's stepped path (in a function with the completed task `t` and
+ * the locked instance `i`): its history appended.
+ */
+function appendHistory(s: string): string {
+  return `        IF cardinality(p_history) > 0 THEN
+          INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
+          SELECT t.instance_id, i.last_seq + h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
+        END IF;
+`;
+}
+
+/** The tasks of the usual episode enqueued (`v_tasks`, `v_work`, `o_leased`). */
+function insertTasks(s: string): string {
+  return `        IF p_tasks IS NOT NULL THEN
+          SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
+          o_leased := v_tasks.o_leased;
+          v_work := v_tasks.o_work;
+        END IF;
+`;
+}
+
+/** The rest of the usual episode applied (messages sent, the instance row written, notifications) and the result. */
+function usualEpisodeEnd(s: string): string {
+  return `        IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
+        UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
+          failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
+          entity_state = p_entity,
+          completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
+          lock_token = NULL, locked_by = NULL, locked_until = NULL,
+          last_seq = i.last_seq + coalesce(cardinality(p_history), 0)
+        WHERE instance_id = t.instance_id;
+        o_changed := p_status IS DISTINCT FROM i.status;
+        IF o_changed THEN PERFORM ${s}.notify_status(p_origin, t.instance_id, p_status); END IF;
+        IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
+        o_work := v_work;
+        o_result := 'ok';
+        RETURN;
+`;
+}
+
+/**
  * The end of a completion that steps nothing (in a function with a deleted task `t`, `p_event`,
  * `p_now`, `p_origin` and `o_result`): the outcome goes to the inbox ('inboxed'), or nowhere when
  * the instance is gone ('dropped').
@@ -565,30 +606,7 @@ ${readyInstances(
             p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
           RETURN;
         END IF;
-        IF cardinality(p_history) > 0 THEN
-          INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
-          SELECT t.instance_id, i.last_seq + h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
-        END IF;
-        IF p_tasks IS NOT NULL THEN
-          SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
-          o_leased := v_tasks.o_leased;
-          v_work := v_tasks.o_work;
-        END IF;
-        IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
-        UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
-          failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
-          entity_state = p_entity,
-          completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
-          lock_token = NULL, locked_by = NULL, locked_until = NULL,
-          last_seq = i.last_seq + coalesce(cardinality(p_history), 0)
-        WHERE instance_id = t.instance_id;
-        o_changed := p_status IS DISTINCT FROM i.status;
-        IF o_changed THEN PERFORM ${s}.notify_status(p_origin, t.instance_id, p_status); END IF;
-        IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
-        o_work := v_work;
-        o_result := 'ok';
-        RETURN;
-      END IF;
+${appendHistory(s)}${insertTasks(s)}${usualEpisodeEnd(s)}      END IF;
 ${inboxOutcome(s)}    END $$`,
     // As in version 1, with the document parsed once: each ->> on a json value parses it again.
     `CREATE OR REPLACE FUNCTION ${s}.create_row(p json, p_reuse text, p_now bigint, p_origin text) RETURNS text
@@ -697,25 +715,7 @@ export function functionsV4(s: string): string[] {
             v_work := v_tasks.o_work;
           END IF;
         END IF;
-        IF cardinality(p_history) > 0 THEN
-          INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
-          SELECT t.instance_id, i.last_seq + h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
-        END IF;
-        IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
-        UPDATE ${s}.instances SET status = p_status, output = coalesce(p_output, output),
-          failure_details = coalesce(p_failure, failure_details), custom_status = p_custom, last_updated_at = p_now,
-          entity_state = p_entity,
-          completed_at = CASE WHEN p_status IN ${TERMINAL} THEN coalesce(completed_at, p_now) ELSE NULL END,
-          lock_token = NULL, locked_by = NULL, locked_until = NULL,
-          last_seq = i.last_seq + coalesce(cardinality(p_history), 0)
-        WHERE instance_id = t.instance_id;
-        o_changed := p_status IS DISTINCT FROM i.status;
-        IF o_changed THEN PERFORM ${s}.notify_status(p_origin, t.instance_id, p_status); END IF;
-        IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
-        o_work := v_work;
-        o_result := 'ok';
-        RETURN;
-      END IF;
+${appendHistory(s)}${usualEpisodeEnd(s)}      END IF;
       DELETE FROM ${s}.tasks WHERE id = p_task;
 ${inboxOutcome(s)}    END $$`,
   ];

@@ -182,6 +182,29 @@ const NAMED = `CASE WHEN i.kind = 'entity'
                 THEN substr(i.instance_id, 2, strpos(substr(i.instance_id, 2), '@') - 1) ELSE i.name END) = ANY (p_entities)
             ELSE lower(i.name) = ANY (p_orchestrations) END`;
 
+/** complete_step's name and parameters, the same in every version (CREATE OR REPLACE keeps them). */
+const COMPLETE_STEP = `complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
+      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
+      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
+      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)`;
+
+/**
+ * In a completion's stepped path (a function with the completed task `t`): locks its instance into
+ * `i` and opens the branch taken when it is free and exactly as the caller remembered it, with no
+ * visible message; then the branch of an unusual episode (children, continue-as-new, messages
+ * consumed or timers canceled), which the caller applies through apply_commit.
+ */
+function whenAsRemembered(s: string): string {
+  return `      SELECT execution_id, status, last_seq, last_updated_at INTO i FROM ${s}.instances
+      WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
+      FOR NO KEY UPDATE SKIP LOCKED;
+      -- The messages are read in a later statement than the lock (convention 4).
+      IF FOUND AND i.execution_id = p_exec AND i.last_seq = p_seq AND i.last_updated_at = p_updated
+          AND NOT EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = t.instance_id AND visible_at <= p_now) THEN
+        IF p_children IS NOT NULL OR p_can IS NOT NULL OR cardinality(p_consumed) > 0 OR cardinality(p_canceled) > 0 THEN
+`;
+}
+
 /**
  * The usual episode of a completion's stepped path (in a function with the completed task `t` and
  * the locked instance `i`): its history appended.
@@ -514,10 +537,7 @@ export function functionsV2(s: string, channel: string): string[] {
     // Otherwise the outcome goes to the inbox ('inboxed'), or nowhere when the instance is gone
     // ('dropped'), and the caller's episode is void. Returns 'lost', 'inboxed', 'dropped', or
     // apply_commit's result.
-    `CREATE FUNCTION ${s}.complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
-      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
-      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
-      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    `CREATE FUNCTION ${s}.${COMPLETE_STEP}
     LANGUAGE plpgsql AS $$
     DECLARE t record; i record;
     BEGIN
@@ -585,23 +605,13 @@ ${readyInstances(
     // stand for apply_commit's own (the row is locked, free and of this execution), and no message
     // of the instance was visible, so only those the episode sends can be, which insert_messages
     // reports. Saves apply_commit's call, its second lock and its search of the inbox.
-    `CREATE OR REPLACE FUNCTION ${s}.complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
-      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
-      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
-      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    `CREATE OR REPLACE FUNCTION ${s}.${COMPLETE_STEP}
     LANGUAGE plpgsql AS $$
     DECLARE t record; i record; v_tasks record; v_work boolean := false;
     BEGIN
       DELETE FROM ${s}.tasks WHERE id = p_task AND lock_token = p_token RETURNING instance_id, execution_id INTO t;
       IF NOT FOUND THEN o_result := 'lost'; RETURN; END IF;
-      SELECT execution_id, status, last_seq, last_updated_at INTO i FROM ${s}.instances
-      WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
-      FOR NO KEY UPDATE SKIP LOCKED;
-      -- The messages are read in a later statement than the lock (convention 4).
-      IF FOUND AND i.execution_id = p_exec AND i.last_seq = p_seq AND i.last_updated_at = p_updated
-          AND NOT EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = t.instance_id AND visible_at <= p_now) THEN
-        IF p_children IS NOT NULL OR p_can IS NOT NULL OR cardinality(p_consumed) > 0 OR cardinality(p_canceled) > 0 THEN
-          SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
+${whenAsRemembered(s)}          SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
           FROM ${s}.apply_commit(t.instance_id, NULL, p_now, p_origin, p_exec, p_history, p_consumed, p_canceled,
             p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;
           RETURN;
@@ -678,23 +688,13 @@ ${inboxOutcome(s)}    END $$`,
  */
 export function functionsV4(s: string): string[] {
   return [
-    `CREATE OR REPLACE FUNCTION ${s}.complete_step(p_task bigint, p_token text, p_now bigint, p_event text, p_origin text,
-      p_seq integer, p_updated bigint, p_exec text, p_history text[], p_consumed bigint[], p_canceled integer[],
-      p_status text, p_output text, p_failure text, p_custom text, p_tasks json, p_messages json, p_children json,
-      p_can json, p_entity text, OUT o_result text, OUT o_leased json, OUT o_work boolean, OUT o_changed boolean)
+    `CREATE OR REPLACE FUNCTION ${s}.${COMPLETE_STEP}
     LANGUAGE plpgsql AS $$
     DECLARE t record; i record; k record; v_tasks record; v_work boolean := false; v_token text;
     BEGIN
       SELECT instance_id, execution_id INTO t FROM ${s}.tasks WHERE id = p_task AND lock_token = p_token FOR NO KEY UPDATE;
       IF NOT FOUND THEN o_result := 'lost'; RETURN; END IF;
-      SELECT execution_id, status, last_seq, last_updated_at INTO i FROM ${s}.instances
-      WHERE instance_id = t.instance_id AND (locked_until IS NULL OR locked_until <= p_now)
-      FOR NO KEY UPDATE SKIP LOCKED;
-      -- The messages are read in a later statement than the lock (convention 4).
-      IF FOUND AND i.execution_id = p_exec AND i.last_seq = p_seq AND i.last_updated_at = p_updated
-          AND NOT EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = t.instance_id AND visible_at <= p_now) THEN
-        IF p_children IS NOT NULL OR p_can IS NOT NULL OR cardinality(p_consumed) > 0 OR cardinality(p_canceled) > 0 THEN
-          DELETE FROM ${s}.tasks WHERE id = p_task;
+${whenAsRemembered(s)}          DELETE FROM ${s}.tasks WHERE id = p_task;
           SELECT a.o_result, a.o_leased, a.o_work, a.o_changed INTO o_result, o_leased, o_work, o_changed
           FROM ${s}.apply_commit(t.instance_id, NULL, p_now, p_origin, p_exec, p_history, p_consumed, p_canceled,
             p_status, p_output, p_failure, p_custom, p_tasks, p_messages, p_children, p_can, p_entity) a;

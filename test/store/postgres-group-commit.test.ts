@@ -83,20 +83,22 @@ describe.skipIf(!url)("postgres group commit", () => {
     expect(rows.rows.map((r) => r.v)).toEqual([20, 30]);
 
     // Three runs at most; and a failure of another kind is not run again.
-    let stubborn = 0;
-    const always = (tx: PgTx) => {
-      stubborn++;
-      return tx.query(`SELECT ${table}_fail('40P01')`);
+    const failing = (code: string) => {
+      const write = {
+        runs: 0,
+        body: (tx: PgTx) => {
+          write.runs++;
+          return tx.query(`SELECT ${table}_fail('${code}')`);
+        },
+      };
+      return write;
     };
-    await expect(writes.write(always, "write")).rejects.toMatchObject({ code: "40P01" });
-    expect(stubborn).toBe(3);
-    let other = 0;
-    const unique = (tx: PgTx) => {
-      other++;
-      return tx.query(`SELECT ${table}_fail('23505')`);
-    };
-    await expect(writes.write(unique, "step")).rejects.toMatchObject({ code: "23505" });
-    expect(other).toBe(1);
+    const deadlock = failing("40P01");
+    await expect(writes.write(deadlock.body, "write")).rejects.toMatchObject({ code: "40P01" });
+    expect(deadlock.runs).toBe(3);
+    const unique = failing("23505");
+    await expect(writes.write(unique.body, "step")).rejects.toMatchObject({ code: "23505" });
+    expect(unique.runs).toBe(1);
   });
 
   it("puts the items of writes sent one behind the other in one statement, in the order the writes asked", async () => {

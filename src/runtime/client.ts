@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, type FailureDetails } from "../core/errors.js";
 import { newEvent, type HistoryEvent } from "../core/history.js";
-import { validateInstanceId } from "../core/ids.js";
+import { isWellFormed, quote, validateInstanceId, validateName } from "../core/ids.js";
 import { planRewind } from "../core/rewind.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
@@ -15,12 +15,22 @@ import type { EntityId, OperationArgs, OperationInput, OperationName, Orchestrat
 import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/errors.js";
 import {
   isTerminal,
-  type InstanceFilter,
   type InstanceRecord,
   type NewMessage,
   type RuntimeStatus,
   type Store,
 } from "../store/store.js";
+import {
+  FILTER_KEYS,
+  checkBoolean,
+  checkOptions,
+  checkPageSize,
+  checkText,
+  checkTimeoutMs,
+  hasCondition,
+  toStoreFilter,
+  type OrchestrationFilter,
+} from "./arguments.js";
 import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { startInstance } from "./local-workers.js";
@@ -68,11 +78,28 @@ export interface StatusOptions {
   readonly showInput?: boolean | undefined;
 }
 
-export interface ListOptions extends InstanceFilter {
+export type { OrchestrationFilter } from "./arguments.js";
+
+export interface ListOptions extends OrchestrationFilter {
+  /** Rows per page, 1–1000 (default 100). */
   readonly pageSize?: number | undefined;
+  /** The token a previous page returned. */
   readonly continuationToken?: string | undefined;
   readonly showInput?: boolean | undefined;
 }
+
+/**
+ * Which finished instances `purgeBy` deletes: at least one condition, or `all: true` (alone) to
+ * purge every finished instance. Statuses must be finished ones.
+ */
+export interface PurgeFilter extends OrchestrationFilter {
+  readonly all?: true | undefined;
+}
+
+const START_KEYS = ["input", "instanceId", "startAt", "reuseFinishedId"];
+const STATUS_KEYS = ["showHistory", "showInput"];
+const LIST_KEYS = [...FILTER_KEYS, "pageSize", "continuationToken", "showInput"];
+const PURGE_KEYS = [...FILTER_KEYS, "all"];
 
 export interface ClientOptions {
   /** When given, `startNew` refuses names the app does not register. */
@@ -105,16 +132,19 @@ export class Client {
   async startNew<TIn, TOut>(orchestration: OrchestrationRef<TIn, TOut>, options: StartOptions<TIn> = {}): Promise<string> {
     const requested = typeof orchestration === "string" ? orchestration : orchestration?.name;
     if (typeof requested !== "string" || requested.length === 0) {
-      throw new InvalidArgumentError("startNew() needs an orchestration handle or a non-empty orchestration name.");
+      throw new InvalidArgumentError(`startNew() needs an orchestration handle or a non-empty orchestration name; received ${quote(orchestration)}.`);
     }
+    validateName(requested, "orchestration name");
     let name = requested;
     if (this.#app !== undefined) {
       const registered = this.#app.getOrchestration(requested);
       if (registered === undefined) throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames);
       name = registered.name;
     }
+    checkOptions("startNew() options", options, START_KEYS);
     const instanceId = options.instanceId ?? newInstanceId();
     validateInstanceId(instanceId);
+    checkBoolean(options.reuseFinishedId, "startNew() option 'reuseFinishedId'");
     const input = checkPayload(serialize(options.input, `the input of '${name}'`), `The input of '${name}'`, this.#maxPayloadBytes);
     let scheduledStartAt: string | undefined;
     if (options.startAt !== undefined) {
@@ -139,10 +169,14 @@ export class Client {
 
   /** The instance's status, or undefined when there is no such instance. */
   async getStatus<TOut = unknown>(instanceId: string, options: StatusOptions = {}): Promise<OrchestrationStatus<TOut> | undefined> {
-    const record = await this.#store.getInstance(instanceId);
+    checkLookupId(instanceId, "getStatus()");
+    checkOptions("getStatus() options", options, STATUS_KEYS);
+    const showHistory = checkBoolean(options.showHistory, "getStatus() option 'showHistory'");
+    const showInput = checkBoolean(options.showInput, "getStatus() option 'showInput'") ?? true;
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) return undefined;
-    const history = options.showHistory ? await this.getHistory(instanceId) : undefined;
-    return toStatus<TOut>(record, options.showInput ?? true, history);
+    const history = showHistory ? await this.getHistory(instanceId) : undefined;
+    return toStatus<TOut>(record, showInput, history);
   }
 
   /**
@@ -150,7 +184,8 @@ export class Client {
    * @throws WaitTimeoutError after `timeoutMs` (the instance goes on); InstanceNotFoundError.
    */
   async waitForCompletion<TOut = unknown>(instanceId: string, options: { timeoutMs?: number } = {}): Promise<OrchestrationStatus<TOut>> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
+    checkLookupId(instanceId, "waitForCompletion()");
+    const timeoutMs = checkTimeoutMs(checkOptions("waitForCompletion() options", options, ["timeoutMs"]).timeoutMs ?? 60_000, "waitForCompletion() option 'timeoutMs'");
     const deadline = Date.now() + timeoutMs;
     let wake: (() => void) | undefined;
     // Announced finished (while nobody waited, too); a store that announces the record spares the read.
@@ -195,9 +230,8 @@ export class Client {
    * @throws InstanceNotFoundError; InvalidInstanceStateError when the instance has finished.
    */
   async raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void> {
-    if (typeof eventName !== "string" || eventName.length === 0) {
-      throw new InvalidArgumentError(`raiseEvent() needs a non-empty event name; received ${String(eventName)}.`);
-    }
+    checkLookupId(instanceId, "raiseEvent()");
+    validateName(eventName, "raiseEvent() event name");
     const input = checkPayload(serialize(data, `the data of event '${eventName}'`), `The data of event '${eventName}'`, this.#maxPayloadBytes);
     await this.#requireRunning(instanceId, "raise an event to");
     await this.#send({ instanceId, event: newEvent("EventRaised", this.#now(), { name: eventName, input }) });
@@ -208,6 +242,8 @@ export class Client {
    * @throws InstanceNotFoundError; InvalidInstanceStateError when it has finished.
    */
   async terminate(instanceId: string, reason?: string, options: { recursive?: boolean } = {}): Promise<void> {
+    checkLookupId(instanceId, "terminate()");
+    checkBoolean(checkOptions("terminate() options", options, ["recursive"]).recursive, "terminate() option 'recursive'");
     await this.#requireRunning(instanceId, "terminate");
     const payload = serialize(reason, "the termination reason");
     await this.#send({ instanceId, event: newEvent("ExecutionTerminated", this.#now(), { reason: payload, recurse: options.recursive }) });
@@ -225,6 +261,7 @@ export class Client {
 
   /** Suspends a running instance: it holds new events until resumed. */
   async suspend(instanceId: string, reason?: string): Promise<void> {
+    checkLookupId(instanceId, "suspend()");
     const record = await this.#requireRunning(instanceId, "suspend");
     if (record.status === "Suspended") return;
     await this.#send({ instanceId, event: newEvent("ExecutionSuspended", this.#now(), { reason: serialize(reason, "the reason") }) });
@@ -232,6 +269,7 @@ export class Client {
 
   /** Resumes a suspended instance. */
   async resume(instanceId: string, reason?: string): Promise<void> {
+    checkLookupId(instanceId, "resume()");
     await this.#requireRunning(instanceId, "resume");
     await this.#send({ instanceId, event: newEvent("ExecutionResumed", this.#now(), { reason: serialize(reason, "the reason") }) });
   }
@@ -242,7 +280,8 @@ export class Client {
    * @throws InstanceNotFoundError; InvalidInstanceStateError when it is not Failed.
    */
   async rewind(instanceId: string, reason?: string): Promise<void> {
-    const record = await this.#store.getInstance(instanceId);
+    checkLookupId(instanceId, "rewind()");
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
     if (record.status !== "Failed") throw new InvalidInstanceStateError(instanceId, record.status, "rewind", "a Failed instance");
     const plan = planRewind(await this.getHistory(instanceId));
@@ -272,9 +311,11 @@ export class Client {
    * @throws InstanceNotFoundError; InstanceExistsError when the target id is taken by a running instance.
    */
   async restart(instanceId: string, options: { newInstanceId?: boolean | string | undefined } = {}): Promise<string> {
-    const record = await this.#store.getInstance(instanceId);
+    checkLookupId(instanceId, "restart()");
+    const wanted = checkOptions("restart() options", options, ["newInstanceId"]).newInstanceId ?? true;
+    if (typeof wanted !== "boolean") validateInstanceId(wanted);
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
-    const wanted = options.newInstanceId ?? true;
     const sameId = wanted === false;
     return this.startNew(record.name, {
       input: deserialize(record.input, `the input of instance '${instanceId}'`),
@@ -285,14 +326,40 @@ export class Client {
 
   /** Deletes a finished instance and its history. Returns 1, or 0 when there was none. */
   async purge(instanceId: string): Promise<number> {
+    checkLookupId(instanceId, "purge()");
+    // An entity is not purged through the orchestration routes (listEntities and cleanEntityStorage manage them).
+    if ((await this.#orchestration(instanceId)) === undefined) return 0;
     return this.#store.purgeInstance(instanceId);
   }
 
-  /** Deletes every finished instance matching the filter; returns how many. */
-  async purgeBy(filter: InstanceFilter, onProgress?: (deleted: number) => void): Promise<number> {
+  /**
+   * Deletes every finished instance matching the filter; returns how many. The filter needs at
+   * least one condition; `{ all: true }` purges every finished instance.
+   * @throws InvalidArgumentError for an empty filter, an unknown key, a status of an unfinished instance or a malformed time.
+   *
+   * @example
+   * await client.purgeBy({ statuses: ["Completed"], createdTo: new Date(Date.now() - 30 * 86_400_000) });
+   */
+  async purgeBy(filter: PurgeFilter, onProgress?: (deleted: number) => void): Promise<number> {
+    const given = checkOptions("purgeBy() filter", filter, PURGE_KEYS);
+    if (filter === undefined) throw new InvalidArgumentError("purgeBy() needs a filter; pass { all: true } to purge every finished instance.");
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new InvalidArgumentError(`purgeBy() onProgress must be a function; received ${quote(onProgress)}.`);
+    }
+    const conditions = toStoreFilter("purgeBy()", given, { finishedOnly: true });
+    const all = given.all;
+    if (all !== undefined && all !== true) throw new InvalidArgumentError(`purgeBy() option 'all' must be true when given; received ${quote(all)}.`);
+    if (all === true && hasCondition(conditions)) {
+      throw new InvalidArgumentError("purgeBy() takes either conditions or { all: true }, not both.");
+    }
+    if (all !== true && !hasCondition(conditions)) {
+      throw new InvalidArgumentError(
+        "purgeBy() needs at least one condition (statuses, createdFrom, createdTo, instanceIdPrefix, name, parentInstanceId); pass { all: true } to purge every finished instance.",
+      );
+    }
     let total = 0;
     for (;;) {
-      const deleted = await this.#store.purgeInstances({ ...filter, kind: "orchestration" }, 500);
+      const deleted = await this.#store.purgeInstances(conditions, 500);
       total += deleted;
       onProgress?.(total);
       if (deleted < 500) return total;
@@ -301,9 +368,15 @@ export class Client {
 
   /** Instances matching the filter, newest first, by pages. */
   async list(options: ListOptions = {}): Promise<{ instances: OrchestrationStatus[]; continuationToken?: string | undefined }> {
-    const page = await this.#store.queryInstances({ ...options, kind: "orchestration" });
+    const given = checkOptions("list() options", options, LIST_KEYS);
+    const page = await this.#store.queryInstances({
+      ...toStoreFilter("list()", given),
+      pageSize: checkPageSize(given.pageSize, "list() option 'pageSize'"),
+      continuationToken: checkText(given.continuationToken, "list() option 'continuationToken'"),
+    });
+    const showInput = checkBoolean(given.showInput, "list() option 'showInput'") ?? false;
     return {
-      instances: page.instances.map((r) => toStatus(r, options.showInput ?? false, undefined)),
+      instances: page.instances.map((r) => toStatus(r, showInput, undefined)),
       continuationToken: page.continuationToken,
     };
   }
@@ -347,6 +420,7 @@ export class Client {
 
   /** The current execution's history, in order. */
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    checkLookupId(instanceId, "getHistory()");
     const events: HistoryEvent[] = [];
     let after: number | undefined;
     for (;;) {
@@ -366,8 +440,14 @@ export class Client {
     } while (continuationToken !== undefined);
   }
 
-  async #requireRunning(instanceId: string, operation: string): Promise<InstanceRecord> {
+  /** The orchestration instance's row; undefined when there is none (an entity's id included). */
+  async #orchestration(instanceId: string): Promise<InstanceRecord | undefined> {
     const record = await this.#store.getInstance(instanceId);
+    return record?.kind === "orchestration" ? record : undefined;
+  }
+
+  async #requireRunning(instanceId: string, operation: string): Promise<InstanceRecord> {
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
     if (isTerminal(record.status)) {
       throw new InvalidInstanceStateError(instanceId, record.status, operation, "a Pending, Running or Suspended instance");
@@ -381,6 +461,17 @@ export class Client {
 
   #now(): string {
     return new Date(this.#store.now()).toISOString();
+  }
+}
+
+/**
+ * Checks an instance id that names an existing instance: a non-empty string of well-formed
+ * Unicode. Ids that break the rules of new ids (an entity's `@…` among them) are not refused
+ * here: they name no orchestration, and the call answers as for any unknown instance.
+ */
+function checkLookupId(instanceId: unknown, what: string): asserts instanceId is string {
+  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId)) {
+    throw new InvalidArgumentError(`${what} needs an instance id: a non-empty string of well-formed Unicode; received ${quote(instanceId)}.`);
   }
 }
 

@@ -23,13 +23,18 @@ export function isWellFormed(text: string): boolean {
   return !/\p{Surrogate}/u.test(text);
 }
 
+/** True when `text` holds a control character (C0, DEL or C1). */
+export function hasControlCharacter(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
+}
+
 /** What is wrong with the characters of an id (not its length or prefix), or undefined. */
 function idCharactersProblem(id: string): string | undefined {
   if (!isWellFormed(id)) return "it is not well-formed Unicode (it holds a lone surrogate)";
   const bad = /[/\\#?]/.exec(id);
   if (bad) return `it contains '${bad[0]}'; '/', '\\', '#' and '?' are not allowed`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return "it contains a control character";
+  if (hasControlCharacter(id)) return "it contains a control character";
   return undefined;
 }
 
@@ -76,8 +81,7 @@ export function nameProblem(name: unknown): string | undefined {
   if (name.length === 0) return "it is empty";
   if (name.length > MAX_NAME_LENGTH) return `it has ${name.length} characters; the limit is ${MAX_NAME_LENGTH}`;
   if (!isWellFormed(name)) return "it is not well-formed Unicode (it holds a lone surrogate)";
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) return "it contains a control character";
+  if (hasControlCharacter(name)) return "it contains a control character";
   return undefined;
 }
 

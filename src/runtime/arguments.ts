@@ -16,7 +16,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.js";
-import { MAX_INSTANCE_ID_LENGTH, describeType, isWellFormed, nameProblem, quote } from "../core/ids.js";
+import { MAX_INSTANCE_ID_LENGTH, describeType, hasControlCharacter, isWellFormed, nameProblem, quote } from "../core/ids.js";
 import { parseIsoTime } from "../core/iso-time.js";
 import { RuntimeStatus, TERMINAL_STATUSES, type InstanceFilter } from "../store/store.js";
 
@@ -121,11 +121,14 @@ export function checkBoolean(value: unknown, what: string): boolean | undefined 
   throw new InvalidArgumentError(`${what} must be true or false; received ${quote(value)}.`);
 }
 
-/** A non-empty string of well-formed Unicode (a continuation token, an id prefix), or `undefined`. */
+/**
+ * A non-empty string of well-formed Unicode without control characters (a continuation token,
+ * an id prefix), or `undefined`.
+ */
 export function checkText(value: unknown, what: string, maxLength?: number): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== "string" || value.length === 0 || !isWellFormed(value)) {
-    throw new InvalidArgumentError(`${what} must be a non-empty string of well-formed Unicode; received ${quote(value)}.`);
+  if (typeof value !== "string" || value.length === 0 || !isWellFormed(value) || hasControlCharacter(value)) {
+    throw new InvalidArgumentError(`${what} must be a non-empty string of well-formed Unicode without control characters; received ${quote(value)}.`);
   }
   if (maxLength !== undefined && value.length > maxLength) {
     throw new InvalidArgumentError(`${what} has ${value.length} characters; the limit is ${maxLength}.`);

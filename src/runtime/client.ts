@@ -6,7 +6,7 @@
  */
 import { InvalidArgumentError, type FailureDetails } from "../core/errors.js";
 import { newEvent, type HistoryEvent } from "../core/history.js";
-import { isWellFormed, quote, validateInstanceId, validateName } from "../core/ids.js";
+import { hasControlCharacter, isWellFormed, quote, validateInstanceId, validateName } from "../core/ids.js";
 import { planRewind } from "../core/rewind.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
@@ -466,12 +466,15 @@ export class Client {
 
 /**
  * Checks an instance id that names an existing instance: a non-empty string of well-formed
- * Unicode. Ids that break the rules of new ids (an entity's `@…` among them) are not refused
- * here: they name no orchestration, and the call answers as for any unknown instance.
+ * Unicode without control characters (no stored id has any; PostgreSQL cannot even compare one
+ * with NUL). Other ids that break the rules of new ids (an entity's `@…` among them) are not
+ * refused here: they name no orchestration, and the call answers as for any unknown instance.
  */
 function checkLookupId(instanceId: unknown, what: string): asserts instanceId is string {
-  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId)) {
-    throw new InvalidArgumentError(`${what} needs an instance id: a non-empty string of well-formed Unicode; received ${quote(instanceId)}.`);
+  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId) || hasControlCharacter(instanceId)) {
+    throw new InvalidArgumentError(
+      `${what} needs an instance id: a non-empty string of well-formed Unicode without control characters; received ${quote(instanceId)}.`,
+    );
   }
 }
 

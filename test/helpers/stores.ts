@@ -10,7 +10,8 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { createClient, createWorker, sqlite, type App, type Client, type Store, type Worker, type WorkerOptions } from "../../src/index.js";
 import { postgres } from "../../src/store/postgres/index.js";
-import { announceSkip, dropSchemas, freshSchema, pgUrl, withAdmin } from "./postgres.js";
+import pg from "pg";
+import { announceSkip, dropSchemas, freshSchema, pgUrl } from "./postgres.js";
 
 export type StoreKind = "sqlite" | "postgres";
 
@@ -65,14 +66,23 @@ export async function openTestStore(kind: StoreKind, options: { clock?: () => nu
   }
   const schema = freshSchema("perdure_edge");
   const store = await postgres(pgUrl!, { schema, clock: options.clock, onWarning: () => undefined });
+  // One connection of the test's own for every raw statement, opened on first use.
+  let admin: pg.Client | undefined;
   return {
     kind,
     store,
     spec: pgUrl!,
     schema,
-    raw: (text, params = []) => withAdmin(async (client) => (await client.query(text.replace(/\{s\}\./g, `"${schema}".`), [...params])).rows),
+    async raw(text, params = []) {
+      if (admin === undefined) {
+        admin = new pg.Client({ connectionString: pgUrl });
+        await admin.connect();
+      }
+      return (await admin.query(text.replace(/\{s\}\./g, `"${schema}".`), [...params])).rows;
+    },
     async close() {
       await store.close().catch(() => undefined);
+      await admin?.end().catch(() => undefined);
       await dropSchemas(schema);
     },
   };

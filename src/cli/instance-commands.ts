@@ -9,7 +9,7 @@ import type { CheckStatusPayload } from "../http/check-status.js";
 import type { StatusJson } from "../http/status-json.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { validateInstanceId } from "../core/ids.js";
-import { parseStatusList, parseTime } from "../runtime/arguments.js";
+import { checkPageSize, parseStatusList, parseTime } from "../runtime/arguments.js";
 import type { RuntimeStatus } from "../store/store.js";
 import { CliError, ExitCode, responseError, usageError } from "./errors.js";
 import { instancesTable, statusText, timeline } from "./format.js";
@@ -82,7 +82,7 @@ export interface ListOptions {
 
 export async function listCommand(target: Target, o: Output, opts: ListOptions): Promise<void> {
   const top = opts.top ?? "100";
-  if (!/^\d+$/.test(top) || Number(top) < 1 || Number(top) > 1000) throw usageError(`--top must be an integer from 1 to 1000; received '${top}'.`);
+  parseTopOption(top);
   if (opts.prefix === "") throw usageError("--prefix must not be empty; leave it out to list every instance.");
   const query = {
     runtimeStatus: parseStatuses(opts.status)?.join(","),
@@ -146,6 +146,11 @@ async function purgeMany(target: Target, o: Output, opts: PurgeOptions): Promise
     clearInterval(timer);
     if (Date.now() - started >= 1000) o.err("\n");
   }
+}
+
+/** `--top`: a page size, as every list takes it. */
+export function parseTopOption(top: string): number {
+  return asUsage(() => checkPageSize(/^\d+$/.test(top) ? Number(top) : top, "--top")!);
 }
 
 /** A comma-separated list of runtime statuses, any case; with `finishedOnly`, statuses of finished instances only. */

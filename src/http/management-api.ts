@@ -90,7 +90,7 @@ async function listInstances(client: Client, c: Context): Promise<Response> {
     createdTo: query.date("createdTimeTo"),
     statuses: query.statuses("runtimeStatus"),
     instanceIdPrefix: query.string("instanceIdPrefix") || undefined,
-    pageSize: query.integer("top", 1, 1000) ?? 100,
+    pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     showInput,
   });
@@ -226,7 +226,7 @@ async function listEntities(client: Client, c: Context): Promise<Response> {
   const fetchState = query.boolean("fetchState", false);
   const page = await client.listEntities({
     name: c.req.param("entityName"),
-    pageSize: query.integer("top", 1, 1000) ?? 100,
+    pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     includeState: fetchState,
   });

@@ -6,7 +6,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.js";
-import { parseStatusList, parseTime } from "../runtime/arguments.js";
+import { checkPageSize, parseStatusList, parseTime } from "../runtime/arguments.js";
 import type { RuntimeStatus } from "../store/store.js";
 import { BadRequestError } from "./errors.js";
 
@@ -39,15 +39,13 @@ export class Query {
     return asBadRequest(() => parseTime(raw, `Query parameter '${name}'`));
   }
 
-  /** An integer in [min, max]. */
-  integer(name: string, min: number, max: number): number | undefined {
+  /** A page size (1–1000, as every list takes it). */
+  pageSize(name: string): number | undefined {
     const raw = this.#params.get(name);
     if (raw === null || raw === "") return undefined;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new BadRequestError(`Query parameter '${name}' must be an integer from ${min} to ${max}; received '${raw}'.`);
-    }
-    return value;
+    // Only digits: Number("1e2") or Number(" 5") would pass for an integer.
+    const value = /^\d+$/.test(raw) ? Number(raw) : raw;
+    return asBadRequest(() => checkPageSize(value, `Query parameter '${name}'`));
   }
 
   /** A positive number of seconds (decimals allowed), returned in milliseconds. */

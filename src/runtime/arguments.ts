@@ -106,6 +106,20 @@ export function checkTimeoutMs(value: unknown, what: string): number {
   return value;
 }
 
+/**
+ * Checks an instance id that names an existing instance: a non-empty string of well-formed
+ * Unicode without control characters (no stored id has any; PostgreSQL cannot even compare one
+ * with NUL). Other ids that break the rules of new ids (an entity's `@…` among them) are not
+ * refused here: they name no orchestration, and the call answers as for any unknown instance.
+ */
+export function checkLookupId(instanceId: unknown, what: string): asserts instanceId is string {
+  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId) || hasControlCharacter(instanceId)) {
+    throw new InvalidArgumentError(
+      `${what} needs an instance id: a non-empty string of well-formed Unicode without control characters; received ${quote(instanceId)}.`,
+    );
+  }
+}
+
 /** A page size: an integer from 1 to {@link MAX_PAGE_SIZE}; `undefined` when absent. */
 export function checkPageSize(value: unknown, what: string): number | undefined {
   if (value === undefined) return undefined;

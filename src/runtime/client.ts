@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { InvalidArgumentError, type FailureDetails } from "../core/errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import { newEvent, type HistoryEvent } from "../core/history.js";
-import { hasControlCharacter, isWellFormed, quote, validateInstanceId, validateName } from "../core/ids.js";
+import { quote, validateInstanceId, validateName } from "../core/ids.js";
 import { planRewind } from "../core/rewind.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
@@ -17,12 +17,12 @@ import {
   isTerminal,
   type InstanceRecord,
   type NewMessage,
-  type RuntimeStatus,
   type Store,
 } from "../store/store.js";
 import {
   FILTER_KEYS,
   checkBoolean,
+  checkLookupId,
   checkOptions,
   checkPageSize,
   checkText,
@@ -35,6 +35,7 @@ import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { startInstance } from "./local-workers.js";
 import { watchInstance } from "./instance-watch.js";
+import { toStatus, type OrchestrationStatus } from "./orchestration-status.js";
 import { newExecutionId, newInstanceId } from "./ids.js";
 import {
   EntityClient,
@@ -45,22 +46,7 @@ import {
   type ListEntitiesOptions,
 } from "./entity-client.js";
 
-/** An instance's status, with the Durable Functions fields. Payloads are parsed JSON values. */
-export interface OrchestrationStatus<TOut = unknown> {
-  readonly name: string;
-  readonly instanceId: string;
-  readonly runtimeStatus: RuntimeStatus;
-  readonly input?: unknown;
-  readonly output?: TOut | undefined;
-  readonly customStatus?: unknown;
-  readonly createdTime: Date;
-  readonly lastUpdatedTime: Date;
-  readonly failureDetails?: FailureDetails | undefined;
-  readonly parentInstanceId?: string | undefined;
-  readonly scheduledStartTime?: Date | undefined;
-  /** The current execution's history, with `showHistory`. */
-  readonly history?: readonly HistoryEvent[] | undefined;
-}
+export type { OrchestrationStatus } from "./orchestration-status.js";
 
 export interface StartOptions<TIn> {
   readonly input?: TIn;
@@ -462,51 +448,6 @@ export class Client {
   #now(): string {
     return new Date(this.#store.now()).toISOString();
   }
-}
-
-/**
- * Checks an instance id that names an existing instance: a non-empty string of well-formed
- * Unicode without control characters (no stored id has any; PostgreSQL cannot even compare one
- * with NUL). Other ids that break the rules of new ids (an entity's `@…` among them) are not
- * refused here: they name no orchestration, and the call answers as for any unknown instance.
- */
-function checkLookupId(instanceId: unknown, what: string): asserts instanceId is string {
-  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId) || hasControlCharacter(instanceId)) {
-    throw new InvalidArgumentError(
-      `${what} needs an instance id: a non-empty string of well-formed Unicode without control characters; received ${quote(instanceId)}.`,
-    );
-  }
-}
-
-/**
- * Reads a stored payload for a status. Payloads written by other SDKs (over the Durable Task
- * protocol) are opaque texts of their own converters and may not be JSON (an SDK sends "" for
- * "no input"): a status read shows such a text as it is instead of failing.
- */
-function readPayload(payload: string | undefined): unknown {
-  if (payload === undefined) return undefined;
-  try {
-    return JSON.parse(payload);
-  } catch {
-    return payload;
-  }
-}
-
-function toStatus<TOut>(record: InstanceRecord, showInput: boolean, history: readonly HistoryEvent[] | undefined): OrchestrationStatus<TOut> {
-  return {
-    name: record.name,
-    instanceId: record.instanceId,
-    runtimeStatus: record.status,
-    input: showInput ? readPayload(record.input) : undefined,
-    output: readPayload(record.output) as TOut | undefined,
-    customStatus: readPayload(record.customStatus),
-    createdTime: new Date(record.createdAt),
-    lastUpdatedTime: new Date(record.lastUpdatedAt),
-    failureDetails: record.failureDetails,
-    parentInstanceId: record.parent?.instanceId,
-    scheduledStartTime: record.scheduledStartAt === undefined ? undefined : new Date(record.scheduledStartAt),
-    history,
-  };
 }
 
 /**

@@ -6,22 +6,12 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/program.js";
-import { createApp, entityId, type EntityContext } from "../../src/index.js";
+import { entityId } from "../../src/index.js";
 import { waitUntil } from "../helpers/runtime.js";
+import { app, counter, seed, snapshot } from "../helpers/edge-app.js";
 import { STORE_KINDS, announceStores, startRuntimeOn, type StoreRuntime } from "../helpers/stores.js";
 
 announceStores("the CLI edge suite");
-
-const app = createApp();
-const hold = app.orchestration("Hold", function* (ctx) {
-  return yield* ctx.waitForExternalEvent<number>("go");
-});
-const done = app.orchestration("Done", function* (_ctx, x: number) {
-  return x;
-});
-const counter = app.entity<{ add: (n: number) => void }>("Counter", (ctx: EntityContext<number>) => {
-  ctx.setState(ctx.getState(() => 0) + ctx.getInput<number>());
-});
 
 let rt: StoreRuntime | undefined;
 afterEach(async () => {
@@ -35,11 +25,6 @@ async function cli(...args: string[]): Promise<{ code: number; out: string; err:
   const target = rt!.schema === undefined ? ["--store", rt!.spec] : ["--store", rt!.spec, "--schema", rt!.schema];
   const code = await run(["node", "perdure", ...args, ...target], { out: (text) => void (out += `${text}\n`), err: (text) => void (err += text) });
   return { code, out, err };
-}
-
-async function snapshot(): Promise<string[]> {
-  const rows = await rt!.raw("SELECT kind, instance_id, status, entity_state FROM {s}.instances ORDER BY instance_id");
-  return rows.map((r) => `${String(r.kind)}:${String(r.instance_id)} ${String(r.status)} ${String(r.entity_state)}`);
 }
 
 const MISUSE: Array<[string[], RegExp]> = [
@@ -68,19 +53,15 @@ const MISUSE: Array<[string[], RegExp]> = [
 describe.each(STORE_KINDS)("on %s, the CLI", (kind) => {
   it("exits 2 with one line for each misuse, and changes nothing", { timeout: 120_000 }, async () => {
     rt = await startRuntimeOn(kind, app);
-    await rt.client.startNew(done, { instanceId: "done-1", input: 1 });
-    await rt.client.waitForCompletion("done-1", { timeoutMs: 30_000 });
-    await rt.client.startNew(hold, { instanceId: "held" });
-    await rt.client.signalEntity(entityId(counter, "c1"), "add", 2);
-    await waitUntil(async () => (await rt!.client.readEntityState(entityId(counter, "c1"))).exists, "the entity has state", 30_000);
-    const before = await snapshot();
+    await seed(rt);
+    const before = await snapshot(rt!);
     for (const [args, message] of MISUSE) {
       const result = await cli(...args);
       expect({ args, code: result.code, out: result.out }).toEqual({ args, code: 2, out: "" });
       expect(result.err).toMatch(/^perdure: [^\n]*\n$/);
       expect(result.err).toMatch(message);
     }
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     // Used rightly, the same commands work.
     expect(await cli("status", "held")).toMatchObject({ code: 0 });
     expect(await cli("purge", "--created-before", "2099-01-01", "--status", "Completed")).toMatchObject({ code: 0, out: "Purged 1 instance.\n" });
@@ -91,12 +72,12 @@ describe.each(STORE_KINDS)("on %s, the CLI", (kind) => {
     rt = await startRuntimeOn(kind, app);
     await rt.client.signalEntity(entityId(counter, "c1"), "add", 2);
     await waitUntil(async () => (await rt!.client.readEntityState(entityId(counter, "c1"))).exists, "the entity has state", 30_000);
-    const before = await snapshot();
+    const before = await snapshot(rt!);
     for (const args of [["status", "@counter@c1"], ["terminate", "@counter@c1"], ["raise", "@counter@c1", "go"], ["purge", "@counter@c1"]]) {
       const result = await cli(...args);
       expect({ args, code: result.code }).toEqual({ args, code: 1 });
       expect(result.err).toMatch(/^perdure: .*'@counter@c1'.*\n$/);
     }
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
   });
 });

@@ -5,28 +5,11 @@
  * reached through the orchestration calls, a wait that never ended.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import {
-  createApp,
-  entityId,
-  InstanceNotFoundError,
-  InvalidArgumentError,
-  type EntityContext,
-} from "../../src/index.js";
-import { waitUntil } from "../helpers/runtime.js";
+import { entityId, InstanceNotFoundError, InvalidArgumentError } from "../../src/index.js";
+import { app, counter, done, expectWorkerServes as workerServes, hold, seed, snapshot } from "../helpers/edge-app.js";
 import { STORE_KINDS, announceStores, startRuntimeOn, type StoreRuntime } from "../helpers/stores.js";
 
 announceStores("the client edge suite");
-
-const app = createApp();
-const hold = app.orchestration("Hold", function* (ctx) {
-  return yield* ctx.waitForExternalEvent<number>("go");
-});
-const done = app.orchestration("Done", function* (_ctx, x: number) {
-  return x;
-});
-const counter = app.entity<{ add: (n: number) => void }>("Counter", (ctx: EntityContext<number>) => {
-  ctx.setState(ctx.getState(() => 0) + ctx.getInput<number>());
-});
 
 let rt: StoreRuntime | undefined;
 afterEach(async () => {
@@ -34,28 +17,8 @@ afterEach(async () => {
   rt = undefined;
 });
 
-/** Every instance and entity, as `kind:id status`: what a refused call must leave as it was. */
-async function snapshot(): Promise<string[]> {
-  const rows = await rt!.raw("SELECT kind, instance_id, status, entity_state FROM {s}.instances ORDER BY instance_id");
-  return rows.map((r) => `${String(r.kind)}:${String(r.instance_id)} ${String(r.status)} ${String(r.entity_state)}`);
-}
-
-/** Two finished instances, one waiting, and an entity with state. */
-async function seed(): Promise<void> {
-  const client = rt!.client;
-  for (const id of ["done-1", "done-2"]) {
-    await client.startNew(done, { instanceId: id, input: 1 });
-    await client.waitForCompletion(id, { timeoutMs: 30_000 });
-  }
-  await client.startNew(hold, { instanceId: "held" });
-  await client.signalEntity(entityId(counter, "c1"), "add", 2);
-  await waitUntil(async () => (await client.readEntityState(entityId(counter, "c1"))).exists, "the entity has state", 30_000);
-}
-
-/** A normal instance still runs from start to end. */
 async function expectWorkerServes(): Promise<void> {
-  const id = await rt!.client.startNew(done, { input: 5 });
-  expect(await rt!.client.waitForCompletion(id, { timeoutMs: 30_000 })).toMatchObject({ runtimeStatus: "Completed", output: 5 });
+  expect(await workerServes(rt!)).toBe(true);
 }
 
 async function expectRefused(call: () => Promise<unknown>, message: RegExp): Promise<void> {
@@ -71,8 +34,8 @@ async function expectRefused(call: () => Promise<unknown>, message: RegExp): Pro
 describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and changes nothing", (kind) => {
   it("purges by filter only with a known, non-empty filter or an explicit { all: true }", { timeout: 90_000 }, async () => {
     rt = await startRuntimeOn(kind, app);
-    await seed();
-    const before = await snapshot();
+    await seed(rt, 2);
+    const before = await snapshot(rt!);
     const client = rt.client as unknown as { purgeBy(filter: unknown, onProgress?: unknown): Promise<number> };
     await expectRefused(() => client.purgeBy({ status: "Completed" }), /unknown key 'status'.*'statuses'/);
     await expectRefused(() => client.purgeBy("Completed"), /must be an object; received string "Completed"/);
@@ -87,7 +50,7 @@ describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and change
     await expectRefused(() => client.purgeBy({ all: true, statuses: ["Completed"] }), /either conditions or \{ all: true \}/);
     await expectRefused(() => client.purgeBy({ all: "yes" }), /'all' must be true/);
     await expectRefused(() => client.purgeBy({ statuses: ["Completed"] }, "not a function"), /onProgress must be a function/);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     // The explicit forms work, and purge finished orchestrations only.
     expect(await rt.client.purgeBy({ statuses: ["completed" as "Completed"], instanceIdPrefix: "done-1" })).toBe(1);
     expect(await rt.client.purgeBy({ all: true })).toBe(1);
@@ -98,8 +61,8 @@ describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and change
 
   it("refuses an id that is not well-formed Unicode, so that no other id is stored in its place", { timeout: 90_000 }, async () => {
     rt = await startRuntimeOn(kind, app);
-    await seed();
-    const before = await snapshot();
+    await seed(rt, 2);
+    const before = await snapshot(rt!);
     for (const id of ["a\uD800b", "\uDC00", "x\uDBFF"]) {
       await expectRefused(() => rt!.client.startNew(hold, { instanceId: id }), /not well-formed Unicode/);
       await expectRefused(() => rt!.client.getStatus(id), /well-formed Unicode/);
@@ -109,7 +72,7 @@ describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and change
     // The store refuses it too, for callers that go around the client.
     const { startRequest } = await import("../../src/store/conformance/fixtures.js");
     await expect(rt.store.createInstance(startRequest("a\uD800b"))).rejects.toBeInstanceOf(InvalidArgumentError);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     // Surrogate pairs are well-formed: such an id is kept exactly.
     const emoji = "order-\u{1F600}";
     await rt.client.startNew(done, { instanceId: emoji, input: 3 });
@@ -119,8 +82,8 @@ describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and change
 
   it("answers not-found for an entity reached through the orchestration calls", { timeout: 90_000 }, async () => {
     rt = await startRuntimeOn(kind, app);
-    await seed();
-    const before = await snapshot();
+    await seed(rt, 2);
+    const before = await snapshot(rt!);
     const entity = "@counter@c1";
     for (const call of [
       () => rt!.client.terminate(entity, "stop"),
@@ -135,15 +98,15 @@ describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and change
     }
     expect(await rt.client.getStatus(entity)).toBeUndefined();
     expect(await rt.client.purge(entity)).toBe(0);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     expect((await rt.client.readEntityState(entityId(counter, "c1"))).state).toBe(2);
     await expectWorkerServes();
   });
 
   it("refuses null options, unknown keys and statuses, and a timeout that is not a number", { timeout: 90_000 }, async () => {
     rt = await startRuntimeOn(kind, app);
-    await seed();
-    const before = await snapshot();
+    await seed(rt, 2);
+    const before = await snapshot(rt!);
     const loose = rt.client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     await expectRefused(() => loose.startNew!.call(rt!.client, hold, null), /startNew\(\) options must be an object; received null/);
     await expectRefused(() => loose.startNew!.call(rt!.client, hold, { intput: 1 }), /unknown key 'intput'/);
@@ -161,7 +124,7 @@ describe.each(STORE_KINDS)("on %s, the client refuses malformed calls and change
     await expectRefused(() => loose.terminate!.call(rt!.client, "held", "why", { recursive: 1 }), /'recursive' must be true or false/);
     await expectRefused(() => loose.cleanEntityStorage!.call(rt!.client, { removeEmpty: true }), /unknown key 'removeEmpty'/);
     await expectRefused(() => loose.listEntities!.call(rt!.client, { pageSize: 5000 }), /'pageSize' must be an integer from 1 to 1000/);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     // The same calls, well formed, answer.
     const page = await rt.client.list({ statuses: ["Running"], createdFrom: new Date(0), pageSize: 10 });
     expect(page.instances.map((s) => s.instanceId)).toEqual(["held"]);

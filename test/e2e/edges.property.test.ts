@@ -7,20 +7,13 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createApp, createHttpHandler, PerdureError, type FetchHandler } from "../../src/index.js";
+import { createHttpHandler, PerdureError, type FetchHandler } from "../../src/index.js";
+import { app, done, hold, snapshot } from "../helpers/edge-app.js";
 import { STORE_KINDS, announceStores, startRuntimeOn, type StoreRuntime } from "../helpers/stores.js";
 
 announceStores("the edge property suite");
 
 const BASE = "http://localhost/runtime/webhooks/durabletask";
-
-const app = createApp();
-const hold = app.orchestration("Hold", function* (ctx) {
-  return yield* ctx.waitForExternalEvent<number>("go");
-});
-const done = app.orchestration("Done", function* (_ctx, x: number) {
-  return x;
-});
 
 /** Strings as users and attackers write them: any code point, lone surrogates, reserved characters, encodings. */
 const text = fc.oneof(
@@ -31,11 +24,6 @@ const text = fc.oneof(
   }),
   fc.constantFrom("", "@counter@c1", "held", "done-1", "1", "2026-01-01", "2026-02-30", "Running", "Completed", "x".repeat(101)),
 );
-
-async function snapshot(rt: StoreRuntime): Promise<string[]> {
-  const rows = await rt.raw("SELECT kind, instance_id, status FROM {s}.instances ORDER BY instance_id");
-  return rows.map((r) => `${String(r.kind)}:${String(r.instance_id)} ${String(r.status)}`);
-}
 
 describe.each(STORE_KINDS)("on %s, arbitrary strings at the edges", (kind) => {
   let rt: StoreRuntime;

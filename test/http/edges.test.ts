@@ -6,24 +6,13 @@
  */
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp, createHttpHandler, entityId, serve, type EntityContext, type FetchHandler } from "../../src/index.js";
-import { waitUntil } from "../helpers/runtime.js";
+import { createHttpHandler, serve, type FetchHandler } from "../../src/index.js";
+import { app, seed, snapshot } from "../helpers/edge-app.js";
 import { STORE_KINDS, announceStores, startRuntimeOn, type StoreRuntime } from "../helpers/stores.js";
 
 announceStores("the HTTP edge suite");
 
 const BASE = "http://localhost/runtime/webhooks/durabletask";
-
-const app = createApp();
-app.orchestration("Hold", function* (ctx) {
-  return yield* ctx.waitForExternalEvent<number>("go");
-});
-const done = app.orchestration("Done", function* (_ctx, x: number) {
-  return x;
-});
-const counter = app.entity<{ add: (n: number) => void }>("Counter", (ctx: EntityContext<number>) => {
-  ctx.setState(ctx.getState(() => 0) + ctx.getInput<number>());
-});
 
 let rt: StoreRuntime | undefined;
 afterEach(async () => {
@@ -31,20 +20,10 @@ afterEach(async () => {
   rt = undefined;
 });
 
-async function snapshot(): Promise<string[]> {
-  const rows = await rt!.raw("SELECT kind, instance_id, status, entity_state FROM {s}.instances ORDER BY instance_id");
-  return rows.map((r) => `${String(r.kind)}:${String(r.instance_id)} ${String(r.status)} ${String(r.entity_state)}`);
-}
-
 async function setUp(kind: (typeof STORE_KINDS)[number]): Promise<FetchHandler> {
   rt = await startRuntimeOn(kind, app);
-  const client = rt.client;
-  await client.startNew(done, { instanceId: "done-1", input: 1 });
-  await client.waitForCompletion("done-1", { timeoutMs: 30_000 });
-  await client.startNew("Hold", { instanceId: "held" });
-  await client.signalEntity(entityId(counter, "c1"), "add", 2);
-  await waitUntil(async () => (await client.readEntityState(entityId(counter, "c1"))).exists, "the entity has state", 30_000);
-  return createHttpHandler({ client, app });
+  await seed(rt);
+  return createHttpHandler({ client: rt.client, app });
 }
 
 function call(handler: FetchHandler, method: string, path: string, body?: unknown): Promise<Response> {
@@ -65,7 +44,7 @@ async function expectAnswer(response: Response, status: number, message?: RegExp
 describe.each(STORE_KINDS)("on %s, the management API", (kind) => {
   it("answers 400 for a purge or list time that is not ISO 8601, or a status it cannot purge, and purges nothing", { timeout: 90_000 }, async () => {
     const handler = await setUp(kind);
-    const before = await snapshot();
+    const before = await snapshot(rt!);
     await expectAnswer(await call(handler, "DELETE", "/instances?createdTimeFrom=1"), 400, /'createdTimeFrom' must be an ISO 8601 date or time.*received "1"/);
     await expectAnswer(await call(handler, "DELETE", "/instances?createdTimeFrom=2026-02-30"), 400, /ISO 8601/);
     await expectAnswer(await call(handler, "DELETE", "/instances?createdTimeFrom=2020-01-01&createdTimeTo=soon"), 400, /'createdTimeTo'/);
@@ -73,7 +52,7 @@ describe.each(STORE_KINDS)("on %s, the management API", (kind) => {
     await expectAnswer(await call(handler, "DELETE", "/instances?createdTimeFrom=2020-01-01&runtimeStatus=Nope"), 400, /unknown runtime status "Nope"/);
     await expectAnswer(await call(handler, "GET", "/instances?runtimeStatus=Bogus"), 400, /unknown runtime status "Bogus"/);
     await expectAnswer(await call(handler, "GET", "/instances?createdTimeFrom=1"), 400, /ISO 8601/);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     // A real time purges what it names.
     const purged = await call(handler, "DELETE", "/instances?createdTimeFrom=2020-01-01T00:00:00Z&runtimeStatus=Completed");
     expect(await purged.json()).toEqual({ instancesDeleted: 1 });
@@ -81,7 +60,7 @@ describe.each(STORE_KINDS)("on %s, the management API", (kind) => {
 
   it("answers 404 for an entity reached through the orchestration routes, and leaves it as it was", { timeout: 90_000 }, async () => {
     const handler = await setUp(kind);
-    const before = await snapshot();
+    const before = await snapshot(rt!);
     const entity = "/instances/%40counter%40c1";
     await expectAnswer(await call(handler, "POST", `${entity}/raiseEvent/Go`, 1), 404);
     await expectAnswer(await call(handler, "POST", `${entity}/terminate?reason=x`), 404);
@@ -90,20 +69,20 @@ describe.each(STORE_KINDS)("on %s, the management API", (kind) => {
     await expectAnswer(await call(handler, "POST", `${entity}/rewind`), 404);
     await expectAnswer(await call(handler, "GET", entity), 404);
     await expectAnswer(await call(handler, "DELETE", entity), 404);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     const state = await call(handler, "GET", "/entities/Counter/c1");
     expect(await state.json()).toBe(2);
   });
 
   it("answers 400 for a malformed percent-encoding in the path or the query, and starts nothing", { timeout: 90_000 }, async () => {
     const handler = await setUp(kind);
-    const before = await snapshot();
+    const before = await snapshot(rt!);
     await expectAnswer(await call(handler, "POST", "/orchestrators/Hold/%E0%A4%A"), 400, /malformed percent-encoding in '%E0%A4%A'/);
     await expectAnswer(await call(handler, "POST", "/orchestrators/Hold/%zz"), 400, /malformed percent-encoding/);
     await expectAnswer(await call(handler, "POST", "/orchestrators/%C3"), 400, /malformed percent-encoding/);
     await expectAnswer(await call(handler, "GET", "/instances?instanceIdPrefix=%E0%A4%A"), 400, /malformed percent-encoding/);
     await expectAnswer(await call(handler, "GET", "/instances/held?showInput=%FF"), 400, /malformed percent-encoding/);
-    expect(await snapshot()).toEqual(before);
+    expect(await snapshot(rt!)).toEqual(before);
     // Well-formed encodings of the same kind still work.
     const started = await call(handler, "POST", `/orchestrators/Hold/${encodeURIComponent("order-ä#1")}`);
     expect(started.status).toBe(400); // '#' is not allowed in an id: refused by the id rules, not the decoder

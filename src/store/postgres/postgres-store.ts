@@ -17,7 +17,6 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
 import { newEvent, type HistoryEvent } from "../../core/history.js";

@@ -11,7 +11,6 @@
  *
  * @module
  */
-import type { FailureDetails } from "../../core/errors.js";
 import type { HistoryEvent, ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
 import { decodeFailureDetails, iso, parseTime } from "../adapter-kit.js";

@@ -11,8 +11,7 @@
  *
  * @module
  */
-import type { FailureDetails } from "../../core/errors.js";
-import type { HistoryEvent, ParentInstance } from "../../core/history.js";
+import type { ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
 import { decodeEvent, decodeFailureDetails, iso, parseTime } from "../adapter-kit.js";
 

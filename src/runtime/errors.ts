@@ -12,6 +12,7 @@ export const RuntimeErrorCode = Object.freeze({
   WaitTimeout: "WAIT_TIMEOUT",
   WorkerState: "WORKER_STATE",
   UnknownEntity: "UNKNOWN_ENTITY",
+  VersionNotAvailable: "VERSION_NOT_AVAILABLE",
 } as const);
 
 /** No orchestration of that name is registered in the app. */
@@ -19,12 +20,18 @@ export class UnknownOrchestrationError extends PerdureError {
   constructor(
     readonly orchestrationName: string,
     known: readonly string[],
+    readonly version?: string,
+    registeredVersions: ReadonlyArray<string | undefined> = [],
   ) {
     super(
       RuntimeErrorCode.UnknownOrchestration,
-      `No orchestration named '${orchestrationName}' is registered. ` +
-        (known.length > 0 ? `Registered orchestrations: ${known.join(", ")}.` : "The app registers no orchestration.") +
-        ` Register it with app.orchestration("${orchestrationName}", function* (ctx, input) { … }).`,
+      version === undefined
+        ? `No orchestration named '${orchestrationName}' is registered. ` +
+            (known.length > 0 ? `Registered orchestrations: ${known.join(", ")}.` : "The app registers no orchestration.") +
+            ` Register it with app.orchestration("${orchestrationName}", function* (ctx, input) { … }).`
+        : `Orchestration '${orchestrationName}' has no version '${version}' in this app; it registers ` +
+            `${registeredVersions.map((v) => (v === undefined ? "(unversioned)" : `'${v}'`)).join(", ")}. ` +
+            `Register it with app.orchestration("${orchestrationName}", { version: "${version}" }, function* (ctx, input) { … }).`,
     );
     this.name = "UnknownOrchestrationError";
   }
@@ -93,5 +100,27 @@ export class UnknownEntityError extends PerdureError {
         ` Register it with app.entity("${entityName}", …), or fix the name in the entity id.`,
     );
     this.name = "UnknownEntityError";
+  }
+}
+
+/**
+ * No running worker registers the version an instance runs: a worker with the option
+ * `missingVersion: "fail"` fails the instance with this error instead of leaving it to wait.
+ */
+export class VersionNotAvailableError extends PerdureError {
+  constructor(
+    readonly orchestrationName: string,
+    readonly version: string | undefined,
+    registered: ReadonlyArray<string | undefined>,
+  ) {
+    const label = (v: string | undefined): string => (v === undefined ? "(unversioned)" : `'${v}'`);
+    super(
+      RuntimeErrorCode.VersionNotAvailable,
+      `No running worker registers orchestration '${orchestrationName}' ${version === undefined ? "without a version" : `version '${version}'`}, ` +
+        `the version this instance started on and must finish on. Running workers register ${
+          registered.length > 0 ? `the versions ${registered.map(label).join(", ")}` : "no version of it"
+        }. Deploy a worker that registers that version, or start the instance again on a newer one.`,
+    );
+    this.name = "VersionNotAvailableError";
   }
 }

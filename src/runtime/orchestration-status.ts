@@ -12,6 +12,8 @@ import type { InstanceRecord, RuntimeStatus } from "../store/store.js";
 export interface OrchestrationStatus<TOut = unknown> {
   readonly name: string;
   readonly instanceId: string;
+  /** The version the instance started on (and runs for life); undefined when it has none. */
+  readonly version?: string | undefined;
   readonly runtimeStatus: RuntimeStatus;
   readonly input?: unknown;
   readonly output?: TOut | undefined;
@@ -44,6 +46,7 @@ export function toStatus<TOut>(record: InstanceRecord, showInput: boolean, histo
   return {
     name: record.name,
     instanceId: record.instanceId,
+    version: record.version,
     runtimeStatus: record.status,
     input: showInput ? readPayload(record.input) : undefined,
     output: readPayload(record.output) as TOut | undefined,

@@ -13,6 +13,11 @@
  * 4. A store error is logged and retried with backoff; it never stops the worker.
  * 5. One instance the store cannot step (unreadable stored data, an episode that throws) never
  *    stops the others: the store sets it aside, Failed, and the worker logs it once.
+ * 6. An instance runs only on a worker that registers its orchestration's version: the store
+ *    passes over the others' instances for this worker. A running worker registers the versions
+ *    it has in the store (renewed every third of `leaseMs`); with `missingVersion: "fail"`, an
+ *    instance whose version no registered worker has is failed, once this worker has been up for
+ *    a whole registration period (so that every running worker has registered).
  *
  * @module
  */
@@ -22,15 +27,15 @@ import { serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
 import type { ActivityContext } from "../sdk/activity-context.js";
 import { InstanceExistsError, LeaseLostError } from "../store/errors.js";
-import type { ActivityOutcome, ActivityWorkItem, CommitResult, CreateInstanceRequest, Store } from "../store/store.js";
+import type { ActivityOutcome, ActivityWorkItem, CommitResult, CreateInstanceRequest, Store, VersionFilter } from "../store/store.js";
 import { UnknownActivityError, WorkerStateError } from "./errors.js";
 import { ExecutorCache } from "./executor-cache.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { OrchestrationProcessor, type StepSession } from "./orchestration-processor.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
-import { Wakeup } from "./wakeups.js";
+import { Wakeup, realTimers, type Timers } from "./wakeups.js";
 import { registerLocalStarter } from "./local-workers.js";
-import { newExecutionId } from "./ids.js";
+import { randomIds, type IdSource } from "./ids.js";
 
 export interface WorkerOptions {
   /** Identifies this worker in leases (default: a random id). */
@@ -48,6 +53,16 @@ export interface WorkerOptions {
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
   readonly maxPayloadBytes?: number | undefined;
   readonly logger?: Logger | undefined;
+  /**
+   * What happens to an instance whose orchestration version no running worker registers (this
+   * worker registers the name, not that version): "wait" (the default) leaves it until a worker
+   * that has the version starts; "fail" fails it with a VersionNotAvailableError naming the version.
+   */
+  readonly missingVersion?: "wait" | "fail" | undefined;
+  /** How the worker times its waits (default: Node's timers). The test kit passes a virtual clock's. */
+  readonly timers?: Timers | undefined;
+  /** Where new execution ids come from (default: random). The test kit passes a seeded source. */
+  readonly ids?: IdSource | undefined;
 }
 
 export interface StopOptions {
@@ -104,8 +119,9 @@ export class Worker {
   readonly #maxIdleMs: number;
   readonly #maxPayloadBytes: number;
   readonly #processor: OrchestrationProcessor;
-  readonly #orchestrationWake = new Wakeup();
-  readonly #activityWake = new Wakeup();
+  readonly #orchestrationWake: Wakeup;
+  readonly #activityWake: Wakeup;
+  readonly #missingVersion: "wait" | "fail";
   readonly #inFlight = new Map<string, InFlight>();
   readonly #activityDone = new Set<() => void>();
   #state: WorkerState = "new";
@@ -116,6 +132,18 @@ export class Worker {
   #renewals: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void) | undefined;
   #unregister: (() => void) | undefined;
+  /** Renews this worker's registration in the store (see invariant 6). */
+  #registration: ReturnType<typeof setInterval> | undefined;
+  #registering: Promise<void> | undefined;
+  /** The versions the registered workers run, by lower-case name, as last read (fail mode only). */
+  #runningVersions: Map<string, Array<string | undefined>> | undefined;
+  /** From when (store time) a version no registered worker has may be failed. */
+  #failFrom = Infinity;
+  /** The versions this worker runs, as the store's filter takes them (read from the app at start). */
+  #versions: VersionFilter | undefined;
+  /** Loops waiting for work, and store calls on behalf of starts: what `isIdle` reads. */
+  #idleLoops = 0;
+  #startsInFlight = 0;
 
   constructor(app: App, store: Store, options: WorkerOptions = {}) {
     this.#app = app;
@@ -127,6 +155,14 @@ export class Worker {
     this.#leaseMs = positive("leaseMs", options.leaseMs ?? 30_000);
     this.#maxIdleMs = positive("maxIdleMs", options.maxIdleMs ?? 1000);
     this.#maxPayloadBytes = positive("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const missingVersion = options.missingVersion ?? "wait";
+    if (missingVersion !== "wait" && missingVersion !== "fail") {
+      throw new InvalidArgumentError(`Worker option 'missingVersion' must be "wait" or "fail"; received ${JSON.stringify(missingVersion)}.`);
+    }
+    this.#missingVersion = missingVersion;
+    const timers = options.timers ?? realTimers;
+    this.#orchestrationWake = new Wakeup(timers);
+    this.#activityWake = new Wakeup(timers);
     const cacheSize = options.executorCacheSize ?? 1000;
     if (!Number.isInteger(cacheSize) || cacheSize < 0) {
       throw new InvalidArgumentError(`Worker option 'executorCacheSize' must be an integer of at least 0; received ${String(cacheSize)}.`);
@@ -137,7 +173,7 @@ export class Worker {
       leaseMs: this.#leaseMs,
       maxPayloadBytes: this.#maxPayloadBytes,
       logger: this.#logger,
-      newExecutionId,
+      newExecutionId: () => (options.ids ?? randomIds).executionId(),
       reserveActivitySlot: () => this.#reserveSlot(),
     });
   }
@@ -150,6 +186,22 @@ export class Worker {
   /** Activities running now. */
   get activeActivities(): number {
     return this.#inFlight.size;
+  }
+
+  /**
+   * True when the worker waits for work with nothing in hand: its loops found none when they last
+   * looked and nothing announced any since, no activity runs and no start is being written.
+   * (The test kit reads it to know when virtual time may move on.)
+   */
+  get isIdle(): boolean {
+    return (
+      this.#state === "running" &&
+      this.#idleLoops === this.#loops.length &&
+      this.#inFlight.size === 0 &&
+      this.#startsInFlight === 0 &&
+      !this.#orchestrationWake.isPending &&
+      !this.#activityWake.isPending
+    );
   }
 
   /** Starts the dispatch loops. */
@@ -165,6 +217,10 @@ export class Worker {
     // Unref'd: the loops keep a running worker's process alive, and this timer must not keep a
     // stopped one alive while an activity that ignores its AbortSignal never returns.
     this.#renewals = setInterval(() => this.#renewDue(), this.#renewEveryMs() / 2).unref();
+    this.#versions = this.#processor.versions();
+    this.#failFrom = this.#missingVersion === "fail" ? this.#store.now() + this.#leaseMs : Infinity;
+    void this.#register();
+    this.#registration = setInterval(() => void this.#register(), this.#renewEveryMs()).unref();
     for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
     this.#loops.push(this.#activityLoop());
     return this;
@@ -188,8 +244,15 @@ export class Worker {
     if (this.#state === "stopping") return this.#waitStopped();
     this.#state = "stopping";
     this.#unregister?.();
+    clearInterval(this.#registration);
     this.wake();
     await Promise.all(this.#loops);
+    await this.#registering;
+    try {
+      await this.#store.unregisterWorker(this.workerId);
+    } catch (error) {
+      this.#logger.warn("Could not remove this worker's registration from the store; it expires by itself.", error);
+    }
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     while (this.#inFlight.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -260,19 +323,80 @@ export class Worker {
    */
   #start(request: CreateInstanceRequest): Promise<void> | undefined {
     if (this.#state !== "running" || request.scheduledStartAt !== undefined) return undefined;
-    if (this.#app.getOrchestration(request.name) === undefined) return undefined;
+    if (this.#app.getOrchestrationVersion(request.name, request.version) === undefined) return undefined;
     const session = this.#processor.session();
-    return this.#store.createInstance(request, session).then(
-      (result) => this.#accept(session, result),
-      async (error: unknown) => {
-        this.#discard(session);
-        // Nothing was written. A refusal stands; otherwise the start goes through alone, and the
-        // orchestration loop runs its first episode (a store that cannot take it fails again).
-        if (error instanceof InstanceExistsError) throw error;
-        this.#logger.warn(`Could not run the first episode of '${request.instanceId}' with its start; starting it alone.`, error);
-        await this.#store.createInstance(request);
-      },
-    );
+    this.#startsInFlight++;
+    return this.#store
+      .createInstance(request, session)
+      .then(
+        (result) => this.#accept(session, result),
+        async (error: unknown) => {
+          this.#discard(session);
+          // Nothing was written. A refusal stands; otherwise the start goes through alone, and the
+          // orchestration loop runs its first episode (a store that cannot take it fails again).
+          if (error instanceof InstanceExistsError) throw error;
+          this.#logger.warn(`Could not run the first episode of '${request.instanceId}' with its start; starting it alone.`, error);
+          await this.#store.createInstance(request);
+        },
+      )
+      .finally(() => this.#startsInFlight--);
+  }
+
+  /** Registers (or renews) this worker and the versions it runs; in fail mode, reads the others'. */
+  async #register(): Promise<void> {
+    if (this.#registering !== undefined || this.#state !== "running") return;
+    const orchestrations = this.#app.orchestrations.map((o) => ({ name: o.name.toLowerCase(), version: o.version ?? "" }));
+    this.#registering = (async () => {
+      try {
+        await this.#store.registerWorker({ workerId: this.workerId, orchestrations, ttlMs: this.#leaseMs });
+        if (this.#missingVersion === "fail") this.#runningVersions = await this.#readRunningVersions();
+      } catch (error) {
+        this.#logger.warn("Could not register this worker in the store; retrying at the next renewal.", error);
+      }
+    })();
+    await this.#registering;
+    this.#registering = undefined;
+  }
+
+  /** The versions running workers register, by lower-case name: this worker's own, and the others'. */
+  async #readRunningVersions(): Promise<Map<string, Array<string | undefined>>> {
+    const running = new Map<string, Array<string | undefined>>();
+    const add = (name: string, version: string | undefined): void => {
+      const versions = running.get(name) ?? [];
+      if (!versions.includes(version)) versions.push(version);
+      running.set(name, versions);
+    };
+    for (const o of this.#app.orchestrations) add(o.name.toLowerCase(), o.version);
+    for (const worker of await this.#store.listWorkers()) {
+      for (const o of worker.orchestrations) if (running.has(o.name)) add(o.name, o.version === "" ? undefined : o.version);
+    }
+    return running;
+  }
+
+  /**
+   * Fail mode: fails the ready instances of this app's names on a version no registered worker
+   * has (see invariant 6). Returns true when it stepped any.
+   */
+  async #failMissingVersions(): Promise<boolean> {
+    const running = this.#runningVersions;
+    if (running === undefined || this.#store.now() < this.#failFrom) return false;
+    const allowed: Record<string, string[]> = {};
+    for (const [name, versions] of running) allowed[name] = versions.map((v) => v ?? "");
+    const session = this.#processor.session(running);
+    try {
+      const result = await this.#store.stepOrchestration(session, {
+        workerId: this.workerId,
+        leaseMs: this.#leaseMs,
+        maxInstances: STEP_BATCH,
+        versions: { allowed, complement: true },
+      });
+      this.#accept(session, result);
+      return result !== undefined;
+    } catch (error) {
+      this.#discard(session);
+      this.#logger.warn("Could not fail the instances whose version no worker runs; trying again later.", error);
+      return false;
+    }
   }
 
   async #orchestrationLoop(): Promise<void> {
@@ -284,14 +408,19 @@ export class Worker {
           workerId: this.workerId,
           leaseMs: this.#leaseMs,
           maxInstances: STEP_BATCH,
-          // Instances left to remote workers must not stand before the ones this worker runs.
+          // Instances left to remote workers, or to workers with other versions, must not stand
+          // before the ones this worker runs.
           only: this.#processor.names(),
+          versions: this.#versions,
         });
         failures = 0;
         this.#accept(session, result);
         // Fewer instances than asked for: none was left ready when the store looked, and work
         // that became ready since is announced by an event, which the wake-up remembers.
-        if (result === undefined || session.stepped.length < STEP_BATCH) await this.#idle(this.#orchestrationWake);
+        if (result === undefined || session.stepped.length < STEP_BATCH) {
+          if (this.#missingVersion === "fail" && (await this.#failMissingVersions())) continue;
+          await this.#idle(this.#orchestrationWake);
+        }
       } catch (error) {
         this.#discard(session);
         failures++;
@@ -344,7 +473,12 @@ export class Worker {
     } catch (error) {
       this.#logger.warn("Could not read the store's next wake-up time.", error);
     }
-    await wakeup.wait(delay);
+    this.#idleLoops++;
+    try {
+      await wakeup.wait(delay);
+    } finally {
+      this.#idleLoops--;
+    }
   }
 
   /** Runs a leased task whose activity slot is already taken. */

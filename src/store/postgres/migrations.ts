@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3, functionsV4 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4, functionsWorkerVersions } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -120,6 +120,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 4,
     description: "a completion hands its task's row to the one task its episode schedules for a worker",
     statements: (s: string) => functionsV4(s),
+  },
+  {
+    version: 5,
+    description: "running workers and the orchestration versions they run; ready instances found by version",
+    statements: (s: string) => functionsWorkerVersions(s),
   },
 ]);
 

@@ -103,6 +103,19 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       `CREATE INDEX instances_by_kind ON instances (kind, created_at, instance_id)`,
     ],
   },
+  {
+    version: 3,
+    description: "running workers and the orchestration versions they run",
+    statements: [
+      `CREATE TABLE workers (
+        worker_id TEXT PRIMARY KEY,
+        orchestrations TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        renewed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      ) STRICT`,
+    ],
+  },
 ]);
 
 /** The newest schema version this code knows. */

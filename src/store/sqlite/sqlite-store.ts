@@ -56,6 +56,9 @@ import {
   type RewindRequest,
   type Store,
   type StoreEvent,
+  type VersionFilter,
+  type WorkerRecord,
+  type WorkerRegistration,
 } from "../store.js";
 import {
   iso,
@@ -73,8 +76,10 @@ import {
   checkStorableId,
   decodeEvent,
   decodePageKey,
+  checkedRegistration,
   encodePageKey,
   foldedNames,
+  foldedVersions,
   parkingOf,
   validateDuration,
 } from "../adapter-kit.js";
@@ -166,7 +171,7 @@ export class SqliteStore implements Store {
     validateDuration(options.leaseMs, "leaseMs", 1);
     return this.write((tx) => {
       for (;;) {
-        const row = this.nextReadyInstance(tx, undefined, []);
+        const row = this.nextReadyInstance(tx, ANY_READY, []);
         if (row === undefined) return undefined;
         const lockToken = randomUUID();
         const lockedUntil = tx.later(options.leaseMs);
@@ -221,19 +226,22 @@ export class SqliteStore implements Store {
 
   async stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
+    options: LeaseOptions & {
+      readonly maxInstances?: number | undefined;
+      readonly only?: InstanceNames | undefined;
+      readonly versions?: VersionFilter | undefined;
+    },
   ): Promise<CommitResult | undefined> {
     const max = options.maxInstances ?? 1;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const names = foldedNames(options.only);
-    const only = names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) };
+    const search = readySearch(options.only, options.versions);
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       const parked: UnprocessableInstanceError[] = [];
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx, only, parked);
+        const row = this.nextReadyInstance(tx, search, parked);
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
@@ -411,6 +419,36 @@ export class SqliteStore implements Store {
     });
   }
 
+  async registerWorker(registration: WorkerRegistration): Promise<void> {
+    const { workerId, orchestrations, ttlMs } = checkedRegistration(registration);
+    return this.write((tx) => {
+      this.sql.run(sql.UPSERT_WORKER, { workerId, orchestrations: JSON.stringify(orchestrations), now: tx.nowIso, expiresAt: tx.later(ttlMs) });
+      this.sql.run(sql.DELETE_EXPIRED_WORKERS, { before: tx.later(-EXPIRED_WORKERS_KEPT_MS) });
+    });
+  }
+
+  async unregisterWorker(workerId: string): Promise<void> {
+    return this.write(() => {
+      this.sql.run(sql.DELETE_WORKER, { workerId });
+    });
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.read((tx) =>
+      this.sql
+        .all<{ worker_id: string; orchestrations: string; started_at: string; renewed_at: string; expires_at: string }>(sql.SELECT_LIVE_WORKERS, {
+          now: tx.nowIso,
+        })
+        .map((row) => ({
+          workerId: row.worker_id,
+          orchestrations: JSON.parse(row.orchestrations) as WorkerRecord["orchestrations"],
+          startedAt: row.started_at,
+          renewedAt: row.renewed_at,
+          expiresAt: row.expires_at,
+        })),
+    );
+  }
+
   async nextWakeUp(): Promise<number | undefined> {
     return this.read((tx) => {
       const at = this.sql.one<{ at: string | null }>(sql.SELECT_NEXT_WAKE_UP, { now: tx.nowIso })?.at;
@@ -479,12 +517,9 @@ export class SqliteStore implements Store {
    * The next ready instance. One whose id does not read back as it was written (stored around the
    * checks: it cannot be addressed by any id) is set aside into `parked`, and the search goes on.
    */
-  private nextReadyInstance(tx: Tx, only: { orchestrations: string; entities: string } | undefined, parked: UnprocessableInstanceError[]): InstanceRow | undefined {
+  private nextReadyInstance(tx: Tx, search: ReadySearch, parked: UnprocessableInstanceError[]): InstanceRow | undefined {
     for (;;) {
-      const next =
-        only === undefined
-          ? this.sql.one<{ instanceId: string; rowid: number }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso })
-          : this.sql.one<{ instanceId: string; rowid: number }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { now: tx.nowIso, ...only });
+      const next = this.sql.one<{ instanceId: string; rowid: number }>(search.text, { now: tx.nowIso, ...search.params });
       if (next === undefined) return undefined;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: next.instanceId });
       if (row !== undefined) return row;
@@ -601,6 +636,35 @@ export class SqliteStore implements Store {
   }
 }
 
+/** How long an expired worker registration is kept before a registration sweeps it away. */
+const EXPIRED_WORKERS_KEPT_MS = 24 * 60 * 60_000;
+
+/** The search for the next ready instance: its statement and parameters. */
+interface ReadySearch {
+  readonly text: string;
+  readonly params: Params;
+}
+
+const ANY_READY: ReadySearch = { text: sql.nextReadyInstanceSql({ named: false, versions: "any" }), params: {} };
+
+/** The search for stepOrchestration's `only` and `versions`, checked. */
+function readySearch(only: InstanceNames | undefined, versions: VersionFilter | undefined): ReadySearch {
+  const names = foldedNames(only);
+  const folded = foldedVersions(versions);
+  if (names === undefined && folded === undefined) return ANY_READY;
+  const shape: sql.ReadyShape = {
+    named: names !== undefined,
+    versions: folded === undefined ? "any" : folded.complement ? "complement" : "allowed",
+  };
+  return {
+    text: sql.nextReadyInstanceSql(shape),
+    params: {
+      ...(names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) }),
+      ...(folded && { versionNames: JSON.stringify(folded.names), versionKeys: JSON.stringify(folded.keys) }),
+    },
+  };
+}
+
 function isLeaseLive(row: InstanceRow, tx: Tx): boolean {
   return row.locked_until !== null && row.locked_until > tx.nowIso;
 }
@@ -628,6 +692,7 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Par
     createdTo: filter.createdTo !== undefined,
     instanceIdPrefix: filter.instanceIdPrefix !== undefined && filter.instanceIdPrefix !== "",
     name: filter.name !== undefined,
+    version: filter.version !== undefined,
     parentInstanceId: filter.parentInstanceId !== undefined,
   };
   const params: Params = {
@@ -637,6 +702,7 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Par
     createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),
     prefix: filter.instanceIdPrefix,
     name: filter.name,
+    version: filter.version,
     parentInstanceId: filter.parentInstanceId,
   };
   return { shape, params };

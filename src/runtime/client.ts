@@ -170,7 +170,7 @@ export class Client {
     if (newest === undefined) throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames);
     if (asked === undefined) return { name: newest.name, version: newest.version };
     if (this.#app.getOrchestrationVersion(requested, asked) === undefined) {
-      throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames, asked, this.#app.orchestrationVersions(requested));
+      throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames, { version: asked, registered: this.#app.orchestrationVersions(requested) });
     }
     return { name: newest.name, version: asked };
   }

@@ -17,22 +17,25 @@ export const RuntimeErrorCode = Object.freeze({
 
 /** No orchestration of that name is registered in the app. */
 export class UnknownOrchestrationError extends PerdureError {
+  /** When the name is registered but not the version asked for: that version (undefined: none). */
+  readonly version: string | undefined;
   constructor(
     readonly orchestrationName: string,
     known: readonly string[],
-    readonly version?: string,
-    registeredVersions: ReadonlyArray<string | undefined> = [],
+    missing?: { readonly version: string | undefined; readonly registered: ReadonlyArray<string | undefined> },
   ) {
+    const label = (v: string | undefined): string => (v === undefined ? "no version" : `version '${v}'`);
     super(
       RuntimeErrorCode.UnknownOrchestration,
-      version === undefined
+      missing === undefined
         ? `No orchestration named '${orchestrationName}' is registered. ` +
             (known.length > 0 ? `Registered orchestrations: ${known.join(", ")}.` : "The app registers no orchestration.") +
             ` Register it with app.orchestration("${orchestrationName}", function* (ctx, input) { … }).`
-        : `Orchestration '${orchestrationName}' has no version '${version}' in this app; it registers ` +
-            `${registeredVersions.map((v) => (v === undefined ? "(unversioned)" : `'${v}'`)).join(", ")}. ` +
-            `Register it with app.orchestration("${orchestrationName}", { version: "${version}" }, function* (ctx, input) { … }).`,
+        : `Orchestration '${orchestrationName}' is not registered with ${label(missing.version)} in this app; it is registered with ` +
+            `${missing.registered.map(label).join(", ")}. Register that version beside the others with ` +
+            `app.orchestration("${orchestrationName}", ${missing.version === undefined ? "" : `{ version: "${missing.version}" }, `}function* (ctx, input) { … }).`,
     );
+    this.version = missing?.version;
     this.name = "UnknownOrchestrationError";
   }
 }

@@ -151,8 +151,10 @@ export class App {
     optionsOrFn: OrchestrationOptions | OrchestrationFunction<TIn, TOut>,
     maybeFn?: OrchestrationFunction<TIn, TOut>,
   ): OrchestrationHandle<TIn, TOut> {
-    const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
-    const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
+    // (name, fn) or (name, options, fn), told apart by how many arguments were given.
+    const withOptions = arguments.length >= 3;
+    const fn = withOptions ? maybeFn : (optionsOrFn as OrchestrationFunction<TIn, TOut>);
+    const options = withOptions ? (optionsOrFn as OrchestrationOptions) : {};
     requireName("orchestration", name);
     if (options === null || typeof options !== "object" || Object.keys(options).some((key) => key !== "version")) {
       throw new InvalidArgumentError(`The options of orchestration '${name}' must be { version }; received ${JSON.stringify(options)}.`);
@@ -223,6 +225,20 @@ export class App {
     const key = `${verb} ${path.toLowerCase()}`;
     if (this.#httpFunctions.has(key)) throw new DuplicateRegistrationError("HTTP function", `${verb} ${route}`);
     this.#httpFunctions.set(key, Object.freeze({ method: verb, route: path, fn }));
+  }
+
+  /**
+   * A copy of this app with the same orchestrations, entities and HTTP functions, each activity
+   * replaced by what `replace` makes of it. The test kit records and mocks activity calls on such
+   * a copy, leaving the app that other tests share as it is.
+   */
+  copyWithActivities(replace: (activity: RegisteredActivity) => RegisteredActivity["fn"]): App {
+    const copy = new App();
+    for (const [key, activity] of this.#activities) copy.#activities.set(key, { name: activity.name, fn: replace(activity) });
+    for (const [key, versions] of this.#orchestrations) copy.#orchestrations.set(key, [...versions]);
+    for (const [key, entity] of this.#entities) copy.#entities.set(key, entity);
+    for (const [key, fn] of this.#httpFunctions) copy.#httpFunctions.set(key, fn);
+    return copy;
   }
 
   /** Every registered HTTP function, in registration order. */

@@ -119,6 +119,7 @@ export class OrchestrationExecutor implements ContextHost {
   private completionCommitted = false;
   private started = false;
   private halted = false;
+  private haltError: Error | undefined;
   private canceledTimers: number[] = [];
   /** Request ids of entity calls and lock requests → their sequence numbers. */
   private readonly entityRequests = new Map<string, number>();
@@ -221,6 +222,16 @@ export class OrchestrationExecutor implements ContextHost {
    */
   get inputDifferences(): readonly NonDeterminismError[] {
     return this.differences;
+  }
+
+  /**
+   * The error that stopped the execution against its history (a NonDeterminismError, a
+   * CorruptHistoryError, an InvalidOrchestrationError), as thrown; undefined while it replays
+   * cleanly. A failure of the orchestration's own code is no such error: it ends the execution as
+   * recorded.
+   */
+  get haltedBy(): Error | undefined {
+    return this.haltError;
   }
 
   /** Warm resume: applies only the new events of the next episode. */
@@ -532,6 +543,7 @@ export class OrchestrationExecutor implements ContextHost {
     // The code cannot go on from a state that contradicts its history: drop the generator and its work.
     if (this.halted) return;
     this.halted = true;
+    this.haltError = error instanceof Error ? error : new Error(String(error));
     this.pendingActions.clear();
     this.generator = undefined;
     this.awaited = undefined;

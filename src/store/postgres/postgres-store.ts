@@ -532,7 +532,7 @@ export class PostgresStore implements Store {
   }
 
   async nextWakeUp(): Promise<number | undefined> {
-    const rows = await this.read<{ at: string | null }>(this.text(sql.selectNextWakeUp), [this.clock()]);
+    const rows = await this.read<{ at: string | null }>(this.text(sql.selectNextWakeUp), [this.clock(), PARKED_LEASE.token]);
     const at = rows[0]?.at ?? null;
     return at === null ? undefined : Number(at);
   }

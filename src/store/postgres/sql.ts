@@ -120,11 +120,14 @@ export const insertMessages = (s: string) => `SELECT ${s}.insert_messages($1::js
 // ---------------------------------------------------------------------------------------------
 // Wake-ups
 
-/** The earliest future time at which a message or task becomes visible or an instance lease expires. */
+/**
+ * The earliest future time at which a message or task becomes visible or an instance lease
+ * expires; the lease of an instance set aside (token `$2`) never expires, so it is no wake-up.
+ */
 export const selectNextWakeUp = (s: string) => `SELECT LEAST(
   (SELECT min(visible_at) FROM ${s}.messages WHERE visible_at > $1),
   (SELECT min(visible_at) FROM ${s}.tasks WHERE visible_at > $1),
-  (SELECT min(locked_until) FROM ${s}.instances WHERE locked_until > $1)) AS at`;
+  (SELECT min(locked_until) FROM ${s}.instances WHERE locked_until > $1 AND lock_token IS DISTINCT FROM $2)) AS at`;
 
 // ---------------------------------------------------------------------------------------------
 // Queries and bulk purge

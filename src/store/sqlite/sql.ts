@@ -228,11 +228,14 @@ WHERE id = :id AND lock_token = :lockToken`;
 // ---------------------------------------------------------------------------------------------
 // Wake-ups
 
-/** The earliest future time at which a message or task becomes visible or an instance lease expires. */
+/**
+ * The earliest future time at which a message or task becomes visible or an instance lease
+ * expires; the lease of an instance set aside (:parkedToken) never expires, so it is no wake-up.
+ */
 export const SELECT_NEXT_WAKE_UP = `SELECT MIN(t) AS at FROM (
   SELECT MIN(visible_at) AS t FROM messages WHERE visible_at > :now
   UNION ALL SELECT MIN(visible_at) FROM tasks WHERE visible_at > :now
-  UNION ALL SELECT MIN(locked_until) FROM instances WHERE locked_until > :now
+  UNION ALL SELECT MIN(locked_until) FROM instances WHERE locked_until > :now AND lock_token IS NOT :parkedToken
 )`;
 
 // ---------------------------------------------------------------------------------------------

@@ -451,7 +451,7 @@ export class SqliteStore implements Store {
 
   async nextWakeUp(): Promise<number | undefined> {
     return this.read((tx) => {
-      const at = this.sql.one<{ at: string | null }>(sql.SELECT_NEXT_WAKE_UP, { now: tx.nowIso })?.at;
+      const at = this.sql.one<{ at: string | null }>(sql.SELECT_NEXT_WAKE_UP, { now: tx.nowIso, parkedToken: PARKED_LEASE.token })?.at;
       return at === null || at === undefined ? undefined : Date.parse(at);
     });
   }

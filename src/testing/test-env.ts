@@ -23,7 +23,7 @@ import { createClient, type Client, type OrchestrationStatus, type StartOptions 
 import type { Logger } from "../runtime/logger.js";
 import { createWorker, type Worker, type WorkerOptions } from "../runtime/worker.js";
 import type { App } from "../sdk/app.js";
-import type { OrchestrationHandle } from "../sdk/handles.js";
+import type { ActivityHandle, OrchestrationHandle } from "../sdk/handles.js";
 import { sqlite } from "../store/sqlite/index.js";
 import { isTerminal, type Store } from "../store/store.js";
 import { ActivityCalls, type ActivityCall, type ActivityMock, type ActivityRef } from "./activity-calls.js";
@@ -111,7 +111,10 @@ export class TestEnv {
    *   return "receipt-1";
    * });
    */
-  mockActivity<TIn, TOut>(activity: ActivityRef & { readonly kind?: "activity" }, mock: ActivityMock<TIn, TOut>): void {
+  mockActivity<TIn, TOut>(activity: ActivityHandle<TIn, TOut>, mock: ActivityMock<TIn, TOut>): void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  mockActivity(activity: string, mock: ActivityMock<any, unknown>): void;
+  mockActivity(activity: ActivityRef, mock: ActivityMock<never, unknown>): void {
     this.#calls.mock(activity, mock as ActivityMock);
   }
 

@@ -33,79 +33,26 @@ import { ExecutorCache } from "./executor-cache.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { OrchestrationProcessor, type StepSession } from "./orchestration-processor.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
-import { Wakeup, realTimers, type Timers } from "./wakeups.js";
+import { Wakeup, realTimers } from "./wakeups.js";
+import { InFlight } from "./in-flight.js";
+import { positive, type WorkerOptions } from "./worker-options.js";
 import { registerLocalStarter } from "./local-workers.js";
-import { randomIds, type IdSource } from "./ids.js";
+import { randomIds } from "./ids.js";
+import { WorkerRegistration } from "./worker-registration.js";
 
-export interface WorkerOptions {
-  /** Identifies this worker in leases (default: a random id). */
-  readonly workerId?: string | undefined;
-  /** Activities run at once by this worker (default 100). */
-  readonly maxConcurrentActivities?: number | undefined;
-  /** Orchestration episodes in flight at once (default 1; raise it for a networked store). */
-  readonly maxConcurrentOrchestrations?: number | undefined;
-  /** Warm executors kept in memory (default 1000; 0 keeps none). */
-  readonly executorCacheSize?: number | undefined;
-  /** Lease length of work items; long activities renew theirs (default 30 s). */
-  readonly leaseMs?: number | undefined;
-  /** The longest an idle loop waits before looking again (default 1 s). */
-  readonly maxIdleMs?: number | undefined;
-  /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
-  readonly maxPayloadBytes?: number | undefined;
-  readonly logger?: Logger | undefined;
-  /**
-   * What happens to an instance whose orchestration version no running worker registers (this
-   * worker registers the name, not that version): "wait" (the default) leaves it until a worker
-   * that has the version starts; "fail" fails it with a VersionNotAvailableError naming the version.
-   */
-  readonly missingVersion?: "wait" | "fail" | undefined;
-  /** How the worker times its waits (default: Node's timers). The test kit passes a virtual clock's. */
-  readonly timers?: Timers | undefined;
-  /** Where new execution ids come from (default: random). The test kit passes a seeded source. */
-  readonly ids?: IdSource | undefined;
-}
+export type { WorkerOptions } from "./worker-options.js";
 
 export interface StopOptions {
   /** How long in-flight activities may take to finish before they are handed back (default 10 s). */
   readonly timeoutMs?: number | undefined;
 }
 
-/**
- * An activity running here: its task, and the signal its function may watch. The AbortController
- * is made when the function first asks for the signal: most never do, and making one per
- * activity costs as much as a short activity's bookkeeping.
- */
-class InFlight {
-  abandoned = false;
-  /** When its lease was last taken or renewed (the worker's clock, ms). */
-  renewedAt = Date.now();
-  renewing = false;
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #reason: unknown;
-
-  constructor(public item: ActivityWorkItem) {}
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
-}
-
 type WorkerState = "new" | "running" | "stopping" | "stopped";
 
 /** Ready instances stepped in one store transaction by one orchestration loop. */
 const STEP_BATCH = 32;
+/** How often (store time) an idle worker in fail mode looks for instances on versions nobody runs. */
+const FAIL_SWEEP_MS = 1000;
 
 /** Runs an app's orchestrations and activities from a store. Create with `createWorker`. */
 export class Worker {
@@ -132,13 +79,11 @@ export class Worker {
   #renewals: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void) | undefined;
   #unregister: (() => void) | undefined;
-  /** Renews this worker's registration in the store (see invariant 6). */
-  #registration: ReturnType<typeof setInterval> | undefined;
-  #registering: Promise<void> | undefined;
-  /** The versions the registered workers run, by lower-case name, as last read (fail mode only). */
-  #runningVersions: Map<string, Array<string | undefined>> | undefined;
-  /** From when (store time) a version no registered worker has may be failed. */
+  /** This worker's registration in the store (see invariant 6). */
+  readonly #registration: WorkerRegistration;
+  /** From when (store time) a version no registered worker has may be failed; when it was last looked for. */
   #failFrom = Infinity;
+  #lastFailSweep = -Infinity;
   /** The versions this worker runs, as the store's filter takes them (read from the app at start). */
   #versions: VersionFilter | undefined;
   /** Loops waiting for work, and store calls on behalf of starts: what `isIdle` reads. */
@@ -168,6 +113,12 @@ export class Worker {
       throw new InvalidArgumentError(`Worker option 'executorCacheSize' must be an integer of at least 0; received ${String(cacheSize)}.`);
     }
     const cache = new ExecutorCache(cacheSize);
+    this.#registration = new WorkerRegistration(store, app, {
+      workerId: this.workerId,
+      ttlMs: this.#leaseMs,
+      renewEveryMs: this.#renewEveryMs(),
+      logger: this.#logger,
+    });
     this.#processor = new OrchestrationProcessor(app, cache, {
       workerId: this.workerId,
       leaseMs: this.#leaseMs,
@@ -219,8 +170,7 @@ export class Worker {
     this.#renewals = setInterval(() => this.#renewDue(), this.#renewEveryMs() / 2).unref();
     this.#versions = this.#processor.versions();
     this.#failFrom = this.#missingVersion === "fail" ? this.#store.now() + this.#leaseMs : Infinity;
-    void this.#register();
-    this.#registration = setInterval(() => void this.#register(), this.#renewEveryMs()).unref();
+    this.#registration.start();
     for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
     this.#loops.push(this.#activityLoop());
     return this;
@@ -244,15 +194,9 @@ export class Worker {
     if (this.#state === "stopping") return this.#waitStopped();
     this.#state = "stopping";
     this.#unregister?.();
-    clearInterval(this.#registration);
     this.wake();
     await Promise.all(this.#loops);
-    await this.#registering;
-    try {
-      await this.#store.unregisterWorker(this.workerId);
-    } catch (error) {
-      this.#logger.warn("Could not remove this worker's registration from the store; it expires by itself.", error);
-    }
+    await this.#registration.stop();
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     while (this.#inFlight.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -342,48 +286,21 @@ export class Worker {
       .finally(() => this.#startsInFlight--);
   }
 
-  /** Registers (or renews) this worker and the versions it runs; in fail mode, reads the others'. */
-  async #register(): Promise<void> {
-    if (this.#registering !== undefined || this.#state !== "running") return;
-    const orchestrations = this.#app.orchestrations.map((o) => ({ name: o.name.toLowerCase(), version: o.version ?? "" }));
-    this.#registering = (async () => {
-      try {
-        await this.#store.registerWorker({ workerId: this.workerId, orchestrations, ttlMs: this.#leaseMs });
-        if (this.#missingVersion === "fail") this.#runningVersions = await this.#readRunningVersions();
-      } catch (error) {
-        this.#logger.warn("Could not register this worker in the store; retrying at the next renewal.", error);
-      }
-    })();
-    await this.#registering;
-    this.#registering = undefined;
-  }
-
-  /** The versions running workers register, by lower-case name: this worker's own, and the others'. */
-  async #readRunningVersions(): Promise<Map<string, Array<string | undefined>>> {
-    const running = new Map<string, Array<string | undefined>>();
-    const add = (name: string, version: string | undefined): void => {
-      const versions = running.get(name) ?? [];
-      if (!versions.includes(version)) versions.push(version);
-      running.set(name, versions);
-    };
-    for (const o of this.#app.orchestrations) add(o.name.toLowerCase(), o.version);
-    for (const worker of await this.#store.listWorkers()) {
-      for (const o of worker.orchestrations) if (running.has(o.name)) add(o.name, o.version === "" ? undefined : o.version);
-    }
-    return running;
-  }
-
   /**
    * Fail mode: fails the ready instances of this app's names on a version no registered worker
    * has (see invariant 6). Returns true when it stepped any.
    */
   async #failMissingVersions(): Promise<boolean> {
-    const running = this.#runningVersions;
-    if (running === undefined || this.#store.now() < this.#failFrom) return false;
-    const allowed: Record<string, string[]> = {};
-    for (const [name, versions] of running) allowed[name] = versions.map((v) => v ?? "");
-    const session = this.#processor.session(running);
+    const now = this.#store.now();
+    // Looked for at most once a second (of store time): a read and a search, on idle loops only.
+    if (now < this.#failFrom || now - this.#lastFailSweep < FAIL_SWEEP_MS) return false;
+    this.#lastFailSweep = now;
+    let session: StepSession | undefined;
     try {
+      const running = await this.#registration.runningVersions();
+      const allowed: Record<string, string[]> = {};
+      for (const [name, versions] of running) allowed[name] = versions.map((v) => v ?? "");
+      session = this.#processor.session(running);
       const result = await this.#store.stepOrchestration(session, {
         workerId: this.workerId,
         leaseMs: this.#leaseMs,
@@ -391,9 +308,11 @@ export class Worker {
         versions: { allowed, complement: true },
       });
       this.#accept(session, result);
+      // More may be waiting: the next idle loop looks again at once.
+      if (result !== undefined) this.#lastFailSweep = -Infinity;
       return result !== undefined;
     } catch (error) {
-      this.#discard(session);
+      if (session !== undefined) this.#discard(session);
       this.#logger.warn("Could not fail the instances whose version no worker runs; trying again later.", error);
       return false;
     }
@@ -572,12 +491,6 @@ export class Worker {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`Worker option '${name}' must be a positive number; received ${String(value)}.`);
-  }
-  return value;
-}
 
 /**
  * Creates a worker for an app on a store. Call `start()` to run it and `stop()` to end it.

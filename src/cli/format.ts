@@ -46,8 +46,8 @@ export function clock(iso: string): string {
 export function instancesTable(instances: readonly StatusJson[]): string {
   if (instances.length === 0) return "No instances match.";
   return table(
-    ["INSTANCE ID", "NAME", "STATUS", "CREATED (UTC)", "LAST UPDATED (UTC)"],
-    instances.map((s) => [s.instanceId, s.name, s.runtimeStatus, clock(s.createdTime), clock(s.lastUpdatedTime)]),
+    ["INSTANCE ID", "NAME", "VERSION", "STATUS", "CREATED (UTC)", "LAST UPDATED (UTC)"],
+    instances.map((s) => [s.instanceId, s.name, s.version ?? "", s.runtimeStatus, clock(s.createdTime), clock(s.lastUpdatedTime)]),
   );
 }
 
@@ -56,6 +56,7 @@ export function statusText(status: StatusJson): string {
   const rows: [string, string][] = [
     ["Instance", status.instanceId],
     ["Name", status.name],
+    ...(status.version !== undefined ? [["Version", status.version] as [string, string]] : []),
     ["Status", status.runtimeStatus],
     ["Created", `${clock(status.createdTime)} UTC`],
     ["Last updated", `${clock(status.lastUpdatedTime)} UTC`],

@@ -9,6 +9,7 @@ import type { CheckStatusPayload } from "../http/check-status.js";
 import type { StatusJson } from "../http/status-json.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { validateInstanceId } from "../core/ids.js";
+import { validateVersion } from "../core/versions.js";
 import { checkPageSize, parseStatusList, parseTime } from "../runtime/arguments.js";
 import type { RuntimeStatus } from "../store/store.js";
 import { CliError, ExitCode, responseError, usageError } from "./errors.js";
@@ -53,11 +54,12 @@ async function ok(response: Response, expected: readonly number[]): Promise<Resp
   throw await responseError(response);
 }
 
-export async function startCommand(target: Target, o: Output, name: string, opts: { input?: string; id?: string }): Promise<void> {
+export async function startCommand(target: Target, o: Output, name: string, opts: { input?: string; id?: string; version?: string }): Promise<void> {
   if (opts.id !== undefined) asUsage(() => validateInstanceId(opts.id));
+  asUsage(() => validateVersion(opts.version, "--version"));
   const input = parseJsonOption("--input", opts.input);
   const path = `/orchestrators/${enc(name)}${opts.id === undefined ? "" : `/${enc(opts.id)}`}`;
-  const response = await ok(await target.request("POST", path, { body: input }), [202]);
+  const response = await ok(await target.request("POST", path, { body: input, query: { version: opts.version } }), [202]);
   const payload = (await response.json()) as CheckStatusPayload;
   o.out(o.json ? JSON.stringify(payload) : `Started ${name}: instance ${payload.id}`);
 }
@@ -77,6 +79,7 @@ export interface ListOptions {
   readonly createdFrom?: string;
   readonly createdTo?: string;
   readonly prefix?: string;
+  readonly version?: string;
   readonly top?: string;
 }
 
@@ -89,6 +92,7 @@ export async function listCommand(target: Target, o: Output, opts: ListOptions):
     createdTimeFrom: parseDateOption("--created-from", opts.createdFrom),
     createdTimeTo: parseDateOption("--created-to", opts.createdTo),
     instanceIdPrefix: opts.prefix,
+    version: opts.version,
     top,
     showInput: "false",
   };

@@ -68,7 +68,8 @@ async function start(client: Client, c: Context): Promise<Response> {
   const query = new Query(c.req.url);
   const wait = waitForm(query);
   const input = parseJsonBody(await c.req.text());
-  const id = await client.startNew(c.req.param("functionName")!, { input, instanceId: c.req.param("instanceId") });
+  const version = query.string("version");
+  const id = await client.startNew(c.req.param("functionName")!, { input, instanceId: c.req.param("instanceId"), version });
   return answerStarted(client, c.req.raw, id, wait);
 }
 
@@ -90,6 +91,8 @@ async function listInstances(client: Client, c: Context): Promise<Response> {
     createdTo: query.date("createdTimeTo"),
     statuses: query.statuses("runtimeStatus"),
     instanceIdPrefix: query.string("instanceIdPrefix") || undefined,
+    // Present but empty: instances without a version.
+    version: query.string("version"),
     pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     showInput,

@@ -58,12 +58,17 @@ const start = (withId: boolean): Json => ({
   post: {
     summary: withId ? "Start an orchestration with a given instance id" : "Start an orchestration",
     operationId: withId ? "startOrchestrationWithId" : "startOrchestration",
-    parameters: [pathParam("functionName", "The orchestration's registered name."), ...(withId ? [instanceId] : []), ...waitParams],
+    parameters: [
+      pathParam("functionName", "The orchestration's registered name."),
+      ...(withId ? [instanceId] : []),
+      queryParam("version", { type: "string" }, "The orchestration version to run (default: the newest the app registers); the instance keeps it for life."),
+      ...waitParams,
+    ],
     requestBody: { required: false, description: "The input, as JSON.", content: json({}) },
     responses: {
       "202": accepted202,
       "200": waited200,
-      "400": error("Unknown orchestration, invalid instance id or invalid JSON."),
+      "400": error("Unknown orchestration or version, invalid instance id or invalid JSON."),
       "409": error("An instance with that id exists and has not finished."),
       "413": error("The body is over the size limit."),
     },
@@ -76,6 +81,7 @@ const STATUS_SCHEMA: Json = {
   properties: {
     name: { type: "string" },
     instanceId: { type: "string" },
+    version: { type: "string", description: "The orchestration version the instance runs; absent when it has none." },
     runtimeStatus: { enum: ["Pending", "Running", "Suspended", "Completed", "Failed", "Terminated", "ContinuedAsNew", "Canceled"] },
     input: {},
     customStatus: {},
@@ -147,6 +153,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
           createdTo,
           runtimeStatus,
           queryParam("instanceIdPrefix", { type: "string" }, "Only ids starting with this."),
+          queryParam("version", { type: "string" }, "Only instances of this orchestration version; empty for instances without one."),
           booleanQuery("showInput", true, "Include each input."),
           queryParam("top", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
           { name: "x-ms-continuation-token", in: "header", schema: { type: "string" }, description: "The token of the previous page." },

@@ -26,3 +26,5 @@ export { seededIds } from "./seeded-ids.js";
 export { HistoryBuilder } from "./history-builder.js";
 export { NonDeterminismError } from "../core/errors.js";
 export type { NonDeterminismInfo, CallDescription, CallKind } from "../core/errors.js";
+export { checkDeploy, checkHistory } from "./deploy-check.js";
+export type { DeployCheckOptions, DeployCheckReport, InstanceCheck, CheckOutcome } from "./deploy-check.js";

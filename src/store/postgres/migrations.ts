@@ -13,6 +13,7 @@
  * @module
  */
 import type pg from "pg";
+import { InvalidArgumentError } from "../../core/errors.js";
 import { SchemaTooNewError } from "../errors.js";
 import { functionsV1, functionsV2, functionsV3, functionsV4, functionsWorkerVersions } from "./functions.js";
 import { quoteIdent } from "./sql.js";
@@ -157,6 +158,18 @@ async function schemaVersion(client: pg.ClientBase, schema: string): Promise<num
   const table = `${quoteIdent(schema)}.schema_migrations`;
   const result = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
   return result.rows[0]?.version ?? 0;
+}
+
+/**
+ * Checks that `schema` holds a store this code can read without migrating it; returns no
+ * migrations (none are applied).
+ * @throws SchemaTooNewError for a schema written by newer code; InvalidArgumentError when there is no store.
+ */
+export async function assertReadable(client: pg.ClientBase, schema: string, where: string): Promise<number[]> {
+  const version = await schemaVersion(client, schema);
+  if (version > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(where, version, LATEST_SCHEMA_VERSION);
+  if (version === 0) throw new InvalidArgumentError(`${where} holds no Perdure store (the schema has no migrations).`);
+  return [];
 }
 
 /**

@@ -7,13 +7,15 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient } from "../../src/index.js";
+import { createClient, createWorker, postgres } from "../../src/index.js";
+import { dropSchemas, freshSchema, pgUrl, withAdmin } from "../helpers/postgres.js";
 import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
 import { buildShop } from "./fixtures/shop.js";
 import { perdure } from "./cli-helpers.js";
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}.ts`, import.meta.url));
 const ORDERS = 1000;
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 let rt: TestRuntime;
 let orders: string[];
@@ -108,5 +110,40 @@ describe("perdure check", () => {
     const notApp = await perdure(["check", fixture("shop"), "--store", rt.file]);
     expect(notApp.code).toBe(2);
     expect(notApp.stderr).toMatch(/exports no app/);
+  });
+});
+
+describe.skipIf(!pgUrl)("perdure check on PostgreSQL", () => {
+  it("reads the schema only, and fails the instances a breaking change would", { timeout: 120_000 }, async () => {
+    const schema = freshSchema("perdure_check");
+    try {
+      const store = await postgres(pgUrl!, { schema });
+      const worker = createWorker(buildShop("v1"), store, { logger: silent }).start();
+      const client = createClient(store, { app: buildShop("v1") });
+      const ids = await Promise.all([0, 1, 2, 3].map((i) => client.startNew("Order", { input: i, instanceId: `pg-order-${i}` })));
+      await waitUntil(async () => {
+        for (const id of ids) if ((await client.getHistory(id)).filter((e) => e.type === "TaskCompleted").length < 2) return false;
+        return true;
+      }, "the orders wait for their shipment");
+      await worker.stop();
+      await store.close();
+      const snapshot = () =>
+        withAdmin(async (admin) => {
+          const tables = ["instances", "history", "messages", "tasks", "workers", "listeners"];
+          const rows = await Promise.all(tables.map((t) => admin.query(`SELECT * FROM "${schema}".${t} ORDER BY 1`)));
+          return JSON.stringify(rows.map((r) => r.rows));
+        });
+      const before = await snapshot();
+      const args = ["check", "--store", pgUrl!, "--schema", schema, "--json"];
+      const compatible = await perdure([...args.slice(0, 1), fixture("shop-compatible"), ...args.slice(1)]);
+      expect(compatible.code, compatible.stderr).toBe(0);
+      const breaking = await perdure([...args.slice(0, 1), fixture("shop-breaking"), ...args.slice(1)]);
+      expect(breaking.code, breaking.stderr).toBe(1);
+      const report = JSON.parse(breaking.stdout) as { failing: Array<{ instanceId: string }> };
+      expect(report.failing.map((f) => f.instanceId).sort()).toEqual(["pg-order-1", "pg-order-3"]);
+      expect(await snapshot()).toBe(before);
+    } finally {
+      await dropSchemas(schema);
+    }
   });
 });

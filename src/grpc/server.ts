@@ -101,7 +101,7 @@ export class GrpcServer {
       logger: this.#logger,
       startOrchestration: (request) => this.#management.startInstance(request),
     });
-    this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher);
+    this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher, this.#app);
     this.#entities = new EntityManagement(this.#store);
     const maxBytes = positive("maxMessageBytes", options.maxMessageBytes ?? 64 * 1024 * 1024);
     this.server = new Server({ "grpc.max_receive_message_length": maxBytes, "grpc.max_send_message_length": -1 });

@@ -45,9 +45,11 @@ export function clock(iso: string): string {
 /** The instances of `GET instances` as a table. */
 export function instancesTable(instances: readonly StatusJson[]): string {
   if (instances.length === 0) return "No instances match.";
+  // A VERSION column only when some instance has one: unversioned apps see the table they know.
+  const versioned = instances.some((s) => s.version !== undefined);
   return table(
-    ["INSTANCE ID", "NAME", "VERSION", "STATUS", "CREATED (UTC)", "LAST UPDATED (UTC)"],
-    instances.map((s) => [s.instanceId, s.name, s.version ?? "", s.runtimeStatus, clock(s.createdTime), clock(s.lastUpdatedTime)]),
+    ["INSTANCE ID", "NAME", ...(versioned ? ["VERSION"] : []), "STATUS", "CREATED (UTC)", "LAST UPDATED (UTC)"],
+    instances.map((s) => [s.instanceId, s.name, ...(versioned ? [s.version ?? ""] : []), s.runtimeStatus, clock(s.createdTime), clock(s.lastUpdatedTime)]),
   );
 }
 

@@ -51,6 +51,7 @@ import {
   type OrchestrationWorkItem,
   type QueryOptions,
   type RewindRequest,
+  type StatusCounts,
   type Store,
   type StoreEvent,
 } from "../store.js";
@@ -65,7 +66,7 @@ import {
   type MessageRow,
   type TaskRow,
 } from "./rows.js";
-import { decodePageKey, encodePageKey, foldedNames, validateDuration } from "../adapter-kit.js";
+import { decodePageKey, encodePageKey, foldedNames, queryOrder, validateDuration } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
 import { Statements, Tx, type Params } from "./statements.js";
@@ -306,9 +307,10 @@ export class SqliteStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string");
+    const order = queryOrder(options.order);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string", order);
     const { shape, params } = filterOf(options);
-    const text = sql.queryInstancesSql(shape, key !== undefined);
+    const text = sql.queryInstancesSql(shape, key !== undefined, order);
     return this.read(() => {
       const rows = this.sql.all<InstanceRow>(text, {
         ...params,
@@ -319,7 +321,17 @@ export class SqliteStore implements Store {
       const instances = rows.slice(0, pageSize).map(toInstanceRecord);
       if (rows.length <= pageSize) return { instances };
       const last = instances[instances.length - 1]!;
-      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId }) };
+      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId, order }) };
+    });
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<StatusCounts> {
+    const { shape, params } = filterOf(filter);
+    const text = sql.countInstancesSql(shape);
+    return this.read(() => {
+      const counts: Partial<Record<RuntimeStatus, number>> = {};
+      for (const row of this.sql.all<{ status: RuntimeStatus; count: number }>(text, params)) counts[row.status] = row.count;
+      return counts;
     });
   }
 

@@ -18,7 +18,10 @@ import {
   type InstanceFilter,
   type InstanceRecord,
   type NewMessage,
+  type HistoryPage,
+  type QueryOrder,
   type RuntimeStatus,
+  type StatusCounts,
   type Store,
 } from "../store/store.js";
 import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
@@ -30,6 +33,7 @@ import {
   EntityClient,
   type CleanEntityStorageOptions,
   type CleanEntityStorageResult,
+  type EntityDescription,
   type EntityPage,
   type EntityStateResponse,
   type ListEntitiesOptions,
@@ -39,6 +43,8 @@ import {
 export interface OrchestrationStatus<TOut = unknown> {
   readonly name: string;
   readonly instanceId: string;
+  /** The current execution (a new one per continue-as-new). */
+  readonly executionId: string;
   readonly runtimeStatus: RuntimeStatus;
   readonly input?: unknown;
   readonly output?: TOut | undefined;
@@ -70,6 +76,8 @@ export interface StatusOptions {
 
 export interface ListOptions extends InstanceFilter {
   readonly pageSize?: number | undefined;
+  /** By creation time: "desc" (default, newest first) or "asc". */
+  readonly order?: QueryOrder | undefined;
   readonly continuationToken?: string | undefined;
   readonly showInput?: boolean | undefined;
 }
@@ -299,7 +307,12 @@ export class Client {
     }
   }
 
-  /** Instances matching the filter, newest first, by pages. */
+  /** How many orchestration instances match the filter, by runtime status (statuses none has are absent). */
+  async countInstances(filter: InstanceFilter = {}): Promise<StatusCounts> {
+    return this.#store.countInstances({ ...filter, kind: "orchestration" });
+  }
+
+  /** Instances matching the filter, newest first (or oldest first with `order: "asc"`), by pages. */
   async list(options: ListOptions = {}): Promise<{ instances: OrchestrationStatus[]; continuationToken?: string | undefined }> {
     const page = await this.#store.queryInstances({ ...options, kind: "orchestration" });
     return {
@@ -343,6 +356,23 @@ export class Client {
    */
   async cleanEntityStorage(options: CleanEntityStorageOptions): Promise<CleanEntityStorageResult> {
     return this.#entities.clean(options);
+  }
+
+  /**
+   * A page of the current execution's history: the events after position `after` (default 0),
+   * at most `pageSize` of them (default all); `next` is the position to read on from, when more follow.
+   */
+  async getHistoryPage(instanceId: string, options: { after?: number; pageSize?: number } = {}): Promise<HistoryPage> {
+    return this.#store.getHistory(instanceId, options);
+  }
+
+  /**
+   * An entity as stored: its state, the critical section that holds it, and the operations put
+   * aside until that lock is released; undefined when the store has no such entity.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async describeEntity(id: EntityId<any>): Promise<EntityDescription | undefined> {
+    return this.#entities.describe(id);
   }
 
   /** The current execution's history, in order. */
@@ -402,6 +432,7 @@ function toStatus<TOut>(record: InstanceRecord, showInput: boolean, history: rea
   return {
     name: record.name,
     instanceId: record.instanceId,
+    executionId: record.executionId,
     runtimeStatus: record.status,
     input: showInput ? readPayload(record.input) : undefined,
     output: readPayload(record.output) as TOut | undefined,

@@ -99,6 +99,7 @@ export type { Logger, LogLevel } from "./runtime/logger.js";
 // HTTP: the management API, HTTP functions, check-status responses
 export { createHttpHandler } from "./http/handler.js";
 export type { FetchHandler, HttpHandlerOptions } from "./http/handler.js";
+export type { DashboardOptions } from "./http/dashboard.js";
 export { serve } from "./http/serve.js";
 export type { ServeOptions, HttpServer } from "./http/serve.js";
 export {

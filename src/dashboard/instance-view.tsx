@@ -17,7 +17,7 @@ import { href, navigate } from "./route.js";
 import { isTerminal } from "./status.js";
 import { buildTimeline } from "./timeline.js";
 import { TimelineView } from "./timeline-view.js";
-import { CopyButton, ErrorBox, NoticeLine, StatusBadge, Time, type Notice } from "./widgets.js";
+import { CopyButton, ErrorBox, NoticeLine, StatusBadge, Time, setFlash, takeFlash, type Notice } from "./widgets.js";
 
 const PAGE = 5000;
 
@@ -126,7 +126,7 @@ export function InstanceView({ instanceId }: { instanceId: string }) {
   const [status, setStatus] = useState<InstanceStatus>();
   const [history, setHistory] = useState<History>(EMPTY);
   const [error, setError] = useState<unknown>();
-  const [notice, setNotice] = useState<Notice>();
+  const [notice, setNotice] = useState<Notice | undefined>(takeFlash);
   const [reloads, setReloads] = useState(0);
   const known = useRef<History>(EMPTY);
   const keys = useKeyState();
@@ -159,9 +159,13 @@ export function InstanceView({ instanceId }: { instanceId: string }) {
 
   const onDone = (result: Notice, goTo?: string): void => {
     setNotice(result);
-    if (goTo === "list") navigate(["instances"]);
-    else if (goTo !== undefined && goTo !== instanceId) navigate(["instances", goTo]);
-    else {
+    if (goTo === "list") {
+      setFlash(result);
+      navigate(["instances"]);
+    } else if (goTo !== undefined && goTo !== instanceId) {
+      setFlash({ kind: "ok", text: `Restarted from ${instanceId} as this new instance.` });
+      navigate(["instances", goTo]);
+    } else {
       known.current = EMPTY;
       setReloads((n) => n + 1);
     }

@@ -11,7 +11,7 @@ import { duration } from "./format.js";
 import { useKeyState, usePoll } from "./hooks.js";
 import { href, navigate, type Route } from "./route.js";
 import { isTerminal, statusLook } from "./status.js";
-import { ErrorBox, StatusBadge, Time } from "./widgets.js";
+import { ErrorBox, NoticeLine, StatusBadge, Time, takeFlash } from "./widgets.js";
 
 const PAGE_SIZES = [25, 50, 100, 200];
 const SHOWN_STATUSES: readonly Status[] = ["Running", "Pending", "Suspended", "Completed", "Failed", "Terminated"];
@@ -24,6 +24,9 @@ interface ListState {
   readonly items: readonly InstanceStatus[];
   readonly next?: string | undefined;
   readonly at: number;
+  /** The view's query the page was read for, and the position of its first row. */
+  readonly query: string;
+  readonly first: number;
 }
 
 function filterOf(query: URLSearchParams): InstanceFilter {
@@ -161,12 +164,14 @@ export function InstancesView({ route }: { route: Route }) {
   const [list, setList] = useState<ListState>();
   const [counts, setCounts] = useState<InstanceCounts>();
   const [error, setError] = useState<unknown>();
+  const [notice] = useState(takeFlash);
   const keys = useKeyState();
   const filterKey = JSON.stringify([filter.name, filter.prefix, filter.from, filter.to]);
 
   usePoll(
     async (isCurrent) => {
-      const page = listInstances(filter, order, size, token).then((p) => isCurrent() && (setList({ ...p, at: Date.now() }), setError(undefined)));
+      const read = { query: query.toString(), first: (pageNumber - 1) * size + 1 };
+      const page = listInstances(filter, order, size, token).then((p) => isCurrent() && (setList({ ...p, ...read, at: Date.now() }), setError(undefined)));
       const count = countInstances(filter).then((c) => isCurrent() && setCounts(c));
       await Promise.all([page, count]).catch((e: unknown) => isCurrent() && setError(e));
     },
@@ -177,7 +182,7 @@ export function InstancesView({ route }: { route: Route }) {
   useEffect(() => setCounts(undefined), [filterKey]);
 
   const selectedTotal = counts === undefined ? undefined : filter.statuses.length === 0 ? counts.total : filter.statuses.reduce((n, s) => n + counts.counts[s], 0);
-  const first = (pageNumber - 1) * size + 1;
+  const stale = list !== undefined && list.query !== query.toString();
   const goNext = (): void => {
     if (list?.next === undefined) return;
     previousToken.set(list.next, token ?? "");
@@ -203,11 +208,12 @@ export function InstancesView({ route }: { route: Route }) {
           </span>
         </div>
       </div>
+      <NoticeLine notice={notice} />
       <Counts counts={counts} selected={filter.statuses} query={query} />
       <Filters query={query} />
       <ErrorBox error={error} />
       <div class="table-wrap">
-        <table class="instances" aria-busy={list === undefined}>
+        <table class={`instances${stale ? " stale" : ""}`} aria-busy={list === undefined || stale}>
           <thead>
             <tr>
               <th scope="col">Instance</th>
@@ -232,9 +238,9 @@ export function InstancesView({ route }: { route: Route }) {
       </div>
       <nav class="pager" aria-label="Pages">
         <span class="muted" data-testid="range">
-          {list === undefined || list.items.length === 0
+          {list === undefined || list.items.length === 0 || stale
             ? ""
-            : `${first.toLocaleString("en-US")}–${(first + list.items.length - 1).toLocaleString("en-US")}${selectedTotal === undefined ? "" : ` of ${selectedTotal.toLocaleString("en-US")}`}`}
+            : `${list.first.toLocaleString("en-US")}–${(list.first + list.items.length - 1).toLocaleString("en-US")}${selectedTotal === undefined ? "" : ` of ${selectedTotal.toLocaleString("en-US")}`}`}
         </span>
         <label>
           Per page{" "}
@@ -252,7 +258,7 @@ export function InstancesView({ route }: { route: Route }) {
         <button type="button" class="secondary" disabled={token === undefined} onClick={goPrevious}>
           Previous
         </button>
-        <button type="button" class="secondary" disabled={list?.next === undefined} onClick={goNext}>
+        <button type="button" class="secondary" disabled={list?.next === undefined || stale} onClick={goNext}>
           Next
         </button>
       </nav>

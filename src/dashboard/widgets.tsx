@@ -86,6 +86,20 @@ export interface Notice {
   readonly text: string;
 }
 
+let flash: Notice | undefined;
+
+/** Keeps a notice for the next view, shown once (the outcome of an action that leaves the view). */
+export function setFlash(notice: Notice): void {
+  flash = notice;
+}
+
+/** The notice kept for this view, once. */
+export function takeFlash(): Notice | undefined {
+  const notice = flash;
+  flash = undefined;
+  return notice;
+}
+
 export function NoticeLine({ notice }: { notice: Notice | undefined }) {
   return (
     <p class={`notice ${notice?.kind ?? ""}`} role="status" aria-live="polite">

@@ -18,12 +18,13 @@ import { currentKeyState, onKeyState, type KeyState } from "./api.js";
 /**
  * Runs `load` now and whenever `deps` change, then again `intervalMs` after each run ends while
  * `live` holds and the page is visible. A run whose deps went stale meanwhile is ignored by the
- * caller through the `isCurrent` it gets.
+ * caller through the `isCurrent` it gets. The first run starts as soon as the view is in the
+ * page (a layout effect), not after the browser has painted it, so the data comes sooner.
  */
 export function usePoll(load: (isCurrent: () => boolean) => Promise<void>, intervalMs: number, live: boolean, deps: readonly unknown[]): void {
   const latest = useRef(load);
   latest.current = load;
-  useEffect(() => {
+  useLayoutEffect(() => {
     let current = true;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const run = async (): Promise<void> => {

@@ -43,6 +43,11 @@ function Label({ row }: { row: TimelineRow }) {
   return (
     <div class="t-label" title={`${name}${row.detail ? ` — ${row.detail}` : ""}`}>
       {link === undefined ? <span class="t-name">{name}</span> : <a class="t-name" href={link}>{name}</a>}
+      {row.attempt > 1 && (
+        <span class="t-attempt" title={`attempt ${row.attempt}`}>
+          #{row.attempt}
+        </span>
+      )}
       {row.detail && <span class="t-detail">{row.detail}</span>}
     </div>
   );

@@ -181,8 +181,7 @@ class Builder {
       delay.detail = `retry delay after attempt ${delay.retryOf!.attempt} of ${name}`;
       attempt = delay.retryOf!.attempt + 1;
     }
-    const parts = [attempt > 1 ? `attempt ${attempt}` : "", instanceId === undefined ? "" : `instance ${instanceId}`];
-    this.push({ kind, key, label: name, start: at }, { attempt, instanceId, detail: parts.filter(Boolean).join(", ") });
+    this.push({ kind, key, label: name, start: at }, { attempt, instanceId, detail: instanceId === undefined ? "" : `instance ${instanceId}` });
   }
 
   private finish(key: string, at: number, failed: boolean): void {

@@ -19,6 +19,8 @@ import { describeStore, openStore } from "./open-store.js";
 
 export interface RunOptions {
   readonly store: string;
+  /** The schema of a PostgreSQL store (default "perdure"). */
+  readonly schema?: string | undefined;
   readonly port?: string | undefined;
   readonly hostname?: string | undefined;
   readonly apiKey?: string | undefined;
@@ -105,7 +107,7 @@ export async function runApp(modulePath: string, options: RunOptions, parts: Run
   const logLevel = parseLevel(options.logLevel, parts.http && parts.worker ? "info" : "warn");
   parsePort(options.port);
   if (options.grpc !== undefined) parsePort(options.grpc, "--grpc");
-  const store = await openStore(options.store, { mustExist: false });
+  const store = await openStore(options.store, { mustExist: false, schema: options.schema });
   let worker: Worker | undefined;
   let server: HttpServer | undefined;
   let grpc: GrpcServer | undefined;

@@ -26,6 +26,7 @@ import { httpClient } from "./check-status.js";
 import { HttpErrorCode, UnauthorizedError, errorResponse, jsonError } from "./errors.js";
 import { mountDashboard, type DashboardOptions } from "./dashboard.js";
 import { managementApi } from "./management-api.js";
+import { checkPercentEncoding } from "./params.js";
 
 /** A standard fetch handler. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -69,8 +70,10 @@ function requireApiKey(apiKey: string) {
  * standard one whatever the server adapter made, so routes see one kind of request.
  */
 function limitBody(maxBytes: number) {
+  // The rest of the body is not read: the connection is closed after the answer, or the next
+  // request on it would start inside the unread body.
   const tooLarge = (): Response =>
-    jsonError(413, RuntimeErrorCode.PayloadTooLarge, `The request body is over the limit of ${maxBytes} bytes.`);
+    jsonError(413, RuntimeErrorCode.PayloadTooLarge, `The request body is over the limit of ${maxBytes} bytes.`, { connection: "close" });
   return async (c: Context, next: Next): Promise<Response | void> => {
     const raw = c.req.raw;
     if (raw.body === null || raw.method === "GET" || raw.method === "HEAD") return next();
@@ -135,6 +138,12 @@ export function createHttpHandler(options: HttpHandlerOptions): FetchHandler {
     router.use(MANAGEMENT_BASE_PATH, auth);
     router.use(`${MANAGEMENT_BASE_PATH}/*`, auth);
   }
+  const wellEncoded = async (c: Context, next: Next): Promise<void> => {
+    checkPercentEncoding(c.req.url);
+    await next();
+  };
+  router.use(MANAGEMENT_BASE_PATH, wellEncoded);
+  router.use(`${MANAGEMENT_BASE_PATH}/*`, wellEncoded);
   router.route(MANAGEMENT_BASE_PATH, managementApi(options.client, options.app));
   for (const fn of options.app?.httpFunctions ?? []) mountHttpFunction(router, options.client, fn);
   if (options.dashboard) mountDashboard(router, options.dashboard === true ? {} : options.dashboard);

@@ -18,7 +18,7 @@ import type { Client } from "../runtime/client.js";
 import type { EntityId } from "../sdk/handles.js";
 import { InstanceNotFoundError } from "../store/errors.js";
 import { RuntimeStatus } from "../store/store.js";
-import { HttpErrorCode, jsonError } from "./errors.js";
+import { BadRequestError, HttpErrorCode, jsonError } from "./errors.js";
 import type { ManagementRoute } from "./management-api.js";
 import { Query } from "./params.js";
 import { publicFailure } from "./status-json.js";
@@ -60,11 +60,22 @@ export function continuedAsNew(events: readonly HistoryEvent[], createdTime: Dat
   return start !== undefined && Date.parse(start.timestamp) > createdTime.getTime();
 }
 
+/** A whole number in [min, max] (digits only), or `fallback` when absent. */
+function wholeNumber(query: Query, name: string, min: number, max: number, fallback: number): number {
+  const raw = query.string(name);
+  if (raw === undefined || raw === "") return fallback;
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new BadRequestError(`Query parameter '${name}' must be a whole number from ${min} to ${max}; received '${raw}'.`);
+  }
+  return value;
+}
+
 async function instanceHistory(client: Client, c: Context): Promise<Response> {
   const instanceId = c.req.param("instanceId")!;
   const query = new Query(c.req.url);
-  const after = query.integer("after", 0, Number.MAX_SAFE_INTEGER) ?? 0;
-  const top = query.integer("top", 1, MAX_HISTORY_PAGE) ?? 1000;
+  const after = wholeNumber(query, "after", 0, Number.MAX_SAFE_INTEGER, 0);
+  const top = wholeNumber(query, "top", 1, MAX_HISTORY_PAGE, 1000);
   // The status first: should the execution change meanwhile, the next read sees a new executionId.
   const status = await client.getStatus(instanceId, { showInput: false });
   if (status === undefined) throw new InstanceNotFoundError(instanceId);

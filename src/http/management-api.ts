@@ -90,10 +90,10 @@ async function listInstances(client: Client, c: Context): Promise<Response> {
     createdFrom: query.date("createdTimeFrom"),
     createdTo: query.date("createdTimeTo"),
     statuses: query.statuses("runtimeStatus"),
-    instanceIdPrefix: query.string("instanceIdPrefix"),
+    instanceIdPrefix: query.string("instanceIdPrefix") || undefined,
     name: query.string("name") || undefined,
     order: query.order("order"),
-    pageSize: query.integer("top", 1, 1000) ?? 100,
+    pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     showInput,
   });
@@ -122,7 +122,7 @@ async function purgeInstances(client: Client, c: Context): Promise<Response> {
   const createdFrom = query.date("createdTimeFrom");
   if (createdFrom === undefined) throw new BadRequestError("Please provide value for 'createdTimeFrom' parameter.");
   const createdTo = query.date("createdTimeTo") ?? new Date().toISOString();
-  const instancesDeleted = await client.purgeBy({ createdFrom, createdTo, statuses: query.statuses("runtimeStatus") });
+  const instancesDeleted = await client.purgeBy({ createdFrom, createdTo, statuses: query.statuses("runtimeStatus", { finishedOnly: true }) });
   if (instancesDeleted === 0) return jsonError(404, HttpErrorCode.NotFound, "No finished instance matches the filter.");
   return Response.json({ instancesDeleted }, { status: 200 });
 }
@@ -233,7 +233,7 @@ async function listEntities(client: Client, c: Context): Promise<Response> {
   const fetchState = query.boolean("fetchState", false);
   const page = await client.listEntities({
     name: c.req.param("entityName"),
-    pageSize: query.integer("top", 1, 1000) ?? 100,
+    pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     includeState: fetchState,
   });

@@ -26,8 +26,12 @@ const reason = queryParam("reason", { type: "string" }, "Why; recorded in the hi
 const booleanQuery = (name: string, fallback: boolean, description: string): Json =>
   queryParam(name, { type: "boolean", default: fallback }, description);
 const secondsQuery = (name: string, description: string): Json => queryParam(name, { type: "number", exclusiveMinimum: 0 }, description);
-const createdFrom = queryParam("createdTimeFrom", { type: "string", format: "date-time" }, "Created at or after this time.");
-const createdTo = queryParam("createdTimeTo", { type: "string", format: "date-time" }, "Created at or before this time.");
+const createdFrom = queryParam(
+  "createdTimeFrom",
+  { type: "string", format: "date-time" },
+  "Created at or after this time: ISO 8601, a date (midnight UTC) or a date-time (UTC without an offset). Anything else is a 400.",
+);
+const createdTo = queryParam("createdTimeTo", { type: "string", format: "date-time" }, "Created at or before this time (ISO 8601, as createdTimeFrom).");
 const runtimeStatus = queryParam("runtimeStatus", { type: "string" }, "Comma-separated runtime statuses, e.g. Completed,Failed.");
 const waitParams = [
   secondsQuery("timeout", "With pollingInterval: wait up to this many seconds for the instance to finish."),
@@ -126,8 +130,10 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
     version: "1.0.0",
     description:
       "Durable Functions' HTTP management API, and routes of Perdure's own for tools that inspect a store " +
-      "(instance counts, raw history pages, entity details). With an API key configured, every route needs it " +
-      "in the 'x-api-key' header or the 'code' query parameter.",
+      "(instance counts, raw history pages, entity details). With an API key configured, every route needs it in the " +
+      "'x-api-key' header or the 'code' query parameter. A URL with a malformed percent-encoding is a 400; " +
+      "an entity's id (@name@key) names no orchestration instance (404 on the instance routes); a body over " +
+      "the size limit is a 413, after which the server closes the connection.",
   },
   servers: [{ url: MANAGEMENT_BASE_PATH }],
   security: [{ apiKeyHeader: [] }, { apiKeyQuery: [] }, {}],
@@ -162,7 +168,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         parameters: [{ ...createdFrom, required: true }, createdTo, runtimeStatus],
         responses: {
           "200": reply("Purged.", ref("PurgeResult")),
-          "400": error("createdTimeFrom is missing, or a parameter is malformed."),
+          "400": error("createdTimeFrom is missing, a time is not ISO 8601, runtimeStatus names a status that is not finished, or a parameter is malformed."),
           "404": error("No finished instance matched."),
         },
       },

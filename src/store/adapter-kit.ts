@@ -1,11 +1,16 @@
 /**
  * Helpers every store adapter needs in the same way: reading caller-given times and the opaque
- * continuation tokens of instance queries. Adapters depend on this module; it depends on the core.
+ * continuation tokens of instance queries, reading stored events, and setting aside an instance
+ * that cannot be processed. Adapters depend on this module; it depends on the core.
  *
  * @module
  */
-import { InvalidArgumentError } from "../core/errors.js";
-import type { InstanceNames, QueryOrder } from "./store.js";
+import { InvalidArgumentError, toFailureDetails, type FailureDetails } from "../core/errors.js";
+import { newEvent, type HistoryEvent, type ParentInstance } from "../core/history.js";
+import { isWellFormed } from "../core/ids.js";
+import { parseIsoTime } from "../core/iso-time.js";
+import { UnprocessableInstanceError, UnreadableDataError } from "./errors.js";
+import type { InstanceNames, NewMessage, QueryOrder } from "./store.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
 export function iso(ms: number): string {
@@ -26,8 +31,8 @@ let lastIso = "";
  * @throws InvalidArgumentError for a string that is not a time.
  */
 export function parseTime(value: string, what: string, rounding: "up" | "down"): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
+  const ms = typeof value === "string" ? parseIsoTime(value) : undefined;
+  if (ms === undefined) {
     throw new InvalidArgumentError(`${what} must be an ISO-8601 time such as "2026-01-01T00:00:00.000Z"; received ${JSON.stringify(value)}.`);
   }
   const fraction = /T[^.]*\.(\d+)/.exec(value)?.[1] ?? "";
@@ -112,4 +117,85 @@ export function validateDuration(ms: number, name: string, min: number): void {
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms < min) {
     throw new InvalidArgumentError(`${name} must be a finite number of milliseconds of at least ${min}; received ${String(ms)}.`);
   }
+}
+
+/**
+ * @throws InvalidArgumentError when an instance id cannot be stored as given: a lone surrogate has
+ * no UTF-8 form, so the database would keep another id than the caller's.
+ */
+export function checkStorableId(instanceId: string, what: string): void {
+  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId)) {
+    throw new InvalidArgumentError(`${what} needs an instance id of well-formed Unicode; received ${JSON.stringify(instanceId) ?? String(instanceId)}.`);
+  }
+}
+
+/**
+ * Reads a stored event (a history row or an inbox message).
+ * @throws UnreadableDataError when it is not the JSON of an event object.
+ */
+export function decodeEvent(text: string, what: string): HistoryEvent {
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableDataError(what, `it is not JSON (${(error as Error).message})`);
+  }
+  if (event === null || typeof event !== "object" || typeof (event as { type?: unknown }).type !== "string") {
+    throw new UnreadableDataError(what, "it is not an event object with a type");
+  }
+  return event as HistoryEvent;
+}
+
+/** Reads many stored events at once, as one JSON array text. @throws UnreadableDataError. */
+export function decodeEvents(text: string, what: string): HistoryEvent[] {
+  let events: unknown;
+  try {
+    events = JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableDataError(what, `they are not JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(events) || events.some((e) => e === null || typeof e !== "object" || typeof (e as { type?: unknown }).type !== "string")) {
+    throw new UnreadableDataError(what, "they are not event objects with a type");
+  }
+  return events as HistoryEvent[];
+}
+
+/**
+ * Stored failure details, read leniently: a row whose details cannot be read still lists and
+ * shows, with the raw text as the message.
+ */
+export function decodeFailureDetails(text: string): FailureDetails {
+  try {
+    const details = JSON.parse(text) as unknown;
+    if (details !== null && typeof details === "object" && typeof (details as FailureDetails).errorType === "string") return details as FailureDetails;
+  } catch {
+    // Shown as text below.
+  }
+  return { errorType: "UnreadableFailureDetails", errorMessage: text };
+}
+
+/** The lease that holds a parked instance for good (year 9999): no worker takes it again. */
+export const PARKED_LEASE = Object.freeze({ token: "parked", workerId: "perdure:parked", untilMs: 253_402_300_799_999 });
+
+/** What a store writes when it sets an instance aside (see `Store.stepOrchestration`). */
+export interface Parking {
+  readonly error: UnprocessableInstanceError;
+  readonly failureDetails: FailureDetails;
+  /** SubOrchestrationInstanceFailed to the parent, which would otherwise wait for good. */
+  readonly parentNotice: NewMessage | undefined;
+}
+
+/** The failure and the parent's notice of an instance set aside because of `cause`. */
+export function parkingOf(instanceId: string, parent: ParentInstance | undefined, cause: unknown, now: string): Parking {
+  const error = new UnprocessableInstanceError(instanceId, cause);
+  const failureDetails = toFailureDetails(error);
+  const parentNotice: NewMessage | undefined =
+    parent === undefined
+      ? undefined
+      : {
+          instanceId: parent.instanceId,
+          executionId: parent.executionId,
+          event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId: parent.taskScheduledId, failureDetails }),
+        };
+  return { error, failureDetails, parentNotice };
 }

@@ -29,6 +29,14 @@
  *    `leaseMs`.
  * 6. A message with `ensureInstance` creates its addressee when missing, once, in the same
  *    transaction as the message, and never replaces an existing instance.
+ * 7. One instance that cannot be processed never stops the others. When the stepper throws on an
+ *    instance, or its stored data cannot be read (an event that is not JSON, an id that does not
+ *    read back as written), the adapter sets it aside in the same call: Failed with an
+ *    UnprocessableInstanceError, its history and inbox kept, its parent sent
+ *    SubOrchestrationInstanceFailed, and held by a lease that never expires (a rewind or a purge
+ *    ends it). The call reports it in `CommitResult.parked` and goes on with the next instance.
+ *    A database error still fails the whole call. Ids that cannot be stored as given (not
+ *    well-formed Unicode) are refused with InvalidArgumentError.
  *
  * Time: every adapter reads "now" from one clock (its `clock` option, real time by default),
  * and passes it to steppers, so that tests can drive timers with a controllable clock.
@@ -38,6 +46,7 @@
 import type { FailureDetails } from "../core/errors.js";
 import type { ExecutionStartedEvent, HistoryEvent, ParentInstance } from "../core/history.js";
 import type { Payload } from "../core/serde.js";
+import type { UnprocessableInstanceError } from "./errors.js";
 
 /** Runtime statuses, as in Durable Functions. One spelling per value, in code and in SQL. */
 export const RuntimeStatus = Object.freeze({
@@ -214,6 +223,11 @@ export interface OrchestrationCommit {
 /** What a commit returns: the tasks it enqueued already leased to the committing worker. */
 export interface CommitResult {
   readonly leasedTasks: readonly ActivityWorkItem[];
+  /**
+   * Instances set aside by this call instead of stepped (their stored data cannot be read, or the
+   * stepper threw on them): each is Failed with an UnprocessableInstanceError, and held for good.
+   */
+  readonly parked?: readonly UnprocessableInstanceError[] | undefined;
 }
 
 /** Work handed to a stepper, inside the store's transaction. */

@@ -82,7 +82,7 @@ describe("GET instanceCounts", () => {
     expect((await json(await call("GET", `/instanceCounts?createdTimeFrom=${future}`))).total).toBe(0);
     const bad = await call("GET", "/instanceCounts?runtimeStatus=Bogus");
     expect(bad.status).toBe(400);
-    expect((await json(bad)).message).toMatch(/unknown runtime status 'Bogus'/);
+    expect((await json(bad)).message).toMatch(/unknown runtime status "Bogus"/);
   });
 });
 

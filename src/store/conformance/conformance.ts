@@ -16,6 +16,7 @@ import { episodeCases } from "./episode-cases.js";
 import { instanceCases } from "./instance-cases.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { messageCases } from "./message-cases.js";
+import { parkingCases } from "./parking-cases.js";
 import { queryCases } from "./query-cases.js";
 import type { StoreFactory } from "./fixtures.js";
 
@@ -31,6 +32,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     instanceCases(factory);
     lifecycleCases(factory);
     entityCases(factory);
+    parkingCases(factory);
     queryCases(factory);
   });
 }

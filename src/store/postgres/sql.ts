@@ -39,6 +39,16 @@ export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($
 export const applyCommit = (s: string) => `SELECT * FROM ${s}.apply_commit($1, $2, $3, $4, $5, $6::text[],
   $7::bigint[], $8::integer[], $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json, $17)`;
 
+/**
+ * Sets an instance aside (see PostgresStore.park): Failed with $2, held by a lease that never
+ * expires ($4–$6), and puts the messages $7 (the parent's notice, an inline outcome) in their inboxes.
+ */
+export const parkInstance = (s: string) => `WITH parked AS (
+  UPDATE ${s}.instances SET status = 'Failed', failure_details = $2, last_updated_at = $3,
+    completed_at = coalesce(completed_at, $3), lock_token = $4, locked_by = $5, locked_until = $6
+  WHERE instance_id = $1 RETURNING 1)
+SELECT ${s}.insert_messages($7::json, $3) AS work FROM parked`;
+
 /** A completion and the episode run ahead of it, in one statement (functions.ts, complete_step). */
 export const completeStep = (s: string) => `SELECT * FROM ${s}.complete_step($1, $2, $3, $4, $5, $6, $7, $8, $9::text[],
   $10::bigint[], $11::integer[], $12, $13, $14, $15, $16::json, $17::json, $18::json, $19::json, $20)`;

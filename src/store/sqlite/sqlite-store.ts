@@ -11,14 +11,15 @@
  *    the token, and every commit clears it). Once another worker took it, the stale holder's call
  *    changes nothing and throws LeaseLostError.
  * 3. `stepOrchestration` and the stepped path of `completeActivity` run the stepper inside the
- *    transaction; that transaction is the lease, so no lock column is written. A stepper that
- *    throws rolls everything back.
- * 4. Store events are emitted after the transaction commits, never for one that rolled back.
+ *    transaction; that transaction is the lease, so no lock column is written.
+ * 4. An instance whose stored data cannot be read, or on which the stepper throws, is set aside
+ *    (`park`) in the same transaction, and the others go on; a database error rolls everything back.
+ * 5. Store events are emitted after the transaction commits, never for one that rolled back.
  *
  * @module
  */
 import { randomUUID } from "node:crypto";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
 import { newEvent, type HistoryEvent } from "../../core/history.js";
 import {
@@ -27,6 +28,8 @@ import {
   InvalidInstanceStateError,
   LeaseLostError,
   StoreClosedError,
+  UnreadableDataError,
+  type UnprocessableInstanceError,
 } from "../errors.js";
 import {
   INLINE_MESSAGE_ID,
@@ -66,7 +69,17 @@ import {
   type MessageRow,
   type TaskRow,
 } from "./rows.js";
-import { decodePageKey, encodePageKey, foldedNames, queryOrder, validateDuration } from "../adapter-kit.js";
+import {
+  PARKED_LEASE,
+  checkStorableId,
+  decodeEvent,
+  decodePageKey,
+  encodePageKey,
+  foldedNames,
+  parkingOf,
+  queryOrder,
+  validateDuration,
+} from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
 import { Statements, Tx, type Params } from "./statements.js";
@@ -124,6 +137,7 @@ export class SqliteStore implements Store {
   }
 
   async createInstance(request: CreateInstanceRequest, stepper?: OrchestrationStepper): Promise<CommitResult | undefined> {
+    checkStorableId(request.instanceId, "createInstance()");
     return this.write((tx) => {
       const hadWork = tx.work.has("instances");
       const takenBy = this.writes.createInstance(tx, request);
@@ -140,6 +154,7 @@ export class SqliteStore implements Store {
   }
 
   async sendMessages(messages: readonly NewMessage[]): Promise<void> {
+    for (const message of messages) checkStorableId(message.instanceId, "sendMessages()");
     return this.write((tx) => {
       // In order: a message may address an entity that an earlier one of the same call creates.
       // A refusal rolls back the messages already written.
@@ -152,13 +167,24 @@ export class SqliteStore implements Store {
   async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
     validateDuration(options.leaseMs, "leaseMs", 1);
     return this.write((tx) => {
-      const row = this.nextReadyInstance(tx);
-      if (row === undefined) return undefined;
-      const lockToken = randomUUID();
-      const lockedUntil = tx.later(options.leaseMs);
-      const instanceId = row.instance_id;
-      this.sql.run(sql.LOCK_INSTANCE, { instanceId, lockToken, workerId: options.workerId, lockedUntil });
-      return { instance: toInstanceRecord(row), messages: this.visibleMessages(tx, instanceId), lockToken, lockedUntil };
+      for (;;) {
+        const row = this.nextReadyInstance(tx, undefined, []);
+        if (row === undefined) return undefined;
+        const lockToken = randomUUID();
+        const lockedUntil = tx.later(options.leaseMs);
+        const instanceId = row.instance_id;
+        let messages: InboxMessage[];
+        try {
+          messages = this.visibleMessages(tx, instanceId);
+        } catch (error) {
+          if (!(error instanceof UnreadableDataError)) throw error;
+          // Set aside, as a stepper's store would; the lease goes to the next ready instance.
+          this.park(tx, row, error, undefined);
+          continue;
+        }
+        this.sql.run(sql.LOCK_INSTANCE, { instanceId, lockToken, workerId: options.workerId, lockedUntil });
+        return { instance: toInstanceRecord(row), messages, lockToken, lockedUntil };
+      }
     });
   }
 
@@ -207,13 +233,16 @@ export class SqliteStore implements Store {
     const only = names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) };
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
+      const parked: UnprocessableInstanceError[] = [];
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx, only);
+        const row = this.nextReadyInstance(tx, only, parked);
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
+        if (result.parked !== undefined) parked.push(...result.parked);
         leasedTasks = leasedTasks === undefined ? [...result.leasedTasks] : leasedTasks.concat(result.leasedTasks);
       }
+      if (parked.length > 0) return { leasedTasks: leasedTasks ?? [], parked };
       return leasedTasks === undefined ? undefined : { leasedTasks };
     });
   }
@@ -295,7 +324,7 @@ export class SqliteStore implements Store {
       const params = { instanceId, after, limit };
       const rows = this.sql.all<{ seq: number; event: string }>(sql.SELECT_HISTORY_PAGE, params);
       const page = pageSize === undefined ? rows : rows.slice(0, pageSize);
-      const events = page.map((row) => JSON.parse(row.event) as HistoryEvent);
+      const events = page.map((row) => decodeEvent(row.event, `history event ${row.seq} of instance '${instanceId}'`));
       return rows.length > page.length ? { events, next: page[page.length - 1]!.seq } : { events };
     });
   }
@@ -429,16 +458,23 @@ export class SqliteStore implements Store {
   ): CommitResult | undefined {
     const instanceId = row.instance_id;
     const executionId = row.execution_id;
-    const messages = this.visibleMessages(tx, instanceId);
-    if (inline !== undefined) messages.push(inline);
-    // The stored length lets a stepper see that its warm copy is behind (another worker, or
-    // another store object on the same file, moved the instance on). The history holds only the
-    // current execution and its numbers run from 1, so the last number is the length: an index
-    // lookup, where counting would grow with the history.
-    const length = this.sql.one<{ seq: number }>(sql.SELECT_LAST_HISTORY_SEQ, { instanceId })!.seq;
-    const history = stepper.isWarm(instanceId, executionId, length) ? undefined : this.executionHistory(instanceId, executionId);
-    tx.steppers.add(stepper);
-    const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
+    let commit: OrchestrationCommit | undefined;
+    try {
+      const messages = this.visibleMessages(tx, instanceId);
+      if (inline !== undefined) messages.push(inline);
+      // The stored length lets a stepper see that its warm copy is behind (another worker, or
+      // another store object on the same file, moved the instance on). The history holds only the
+      // current execution and its numbers run from 1, so the last number is the length: an index
+      // lookup, where counting would grow with the history.
+      const length = this.sql.one<{ seq: number }>(sql.SELECT_LAST_HISTORY_SEQ, { instanceId })!.seq;
+      const history = stepper.isWarm(instanceId, executionId, length) ? undefined : this.executionHistory(instanceId, executionId);
+      tx.steppers.add(stepper);
+      commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
+    } catch (error) {
+      // A database failure fails the write (and is retried); anything else is this instance's own.
+      if (error instanceof Database.SqliteError) throw error;
+      return { leasedTasks: [], parked: [this.park(tx, row, error, inline)] };
+    }
     if (commit === undefined) return undefined;
     // An inline message the episode did not consume stays in the inbox, like any other.
     if (inline !== undefined && !commit.consumedMessageIds.includes(INLINE_MESSAGE_ID)) {
@@ -448,16 +484,49 @@ export class SqliteStore implements Store {
   }
 
   private executionHistory(instanceId: string, executionId: string): HistoryEvent[] {
-    const rows = this.sql.all<{ event: string }>(sql.SELECT_EXECUTION_HISTORY, { instanceId, executionId });
-    return rows.map((row) => JSON.parse(row.event) as HistoryEvent);
+    const rows = this.sql.all<{ seq: number; event: string }>(sql.SELECT_EXECUTION_HISTORY, { instanceId, executionId });
+    return rows.map((row) => decodeEvent(row.event, `history event ${row.seq} of instance '${instanceId}'`));
   }
 
-  private nextReadyInstance(tx: Tx, only?: { orchestrations: string; entities: string }): InstanceRow | undefined {
-    const next =
-      only === undefined
-        ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso })
-        : this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { now: tx.nowIso, ...only });
-    return next === undefined ? undefined : this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, next);
+  /**
+   * The next ready instance. One whose id does not read back as it was written (stored around the
+   * checks: it cannot be addressed by any id) is set aside into `parked`, and the search goes on.
+   */
+  private nextReadyInstance(tx: Tx, only: { orchestrations: string; entities: string } | undefined, parked: UnprocessableInstanceError[]): InstanceRow | undefined {
+    for (;;) {
+      const next =
+        only === undefined
+          ? this.sql.one<{ instanceId: string; rowid: number }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso })
+          : this.sql.one<{ instanceId: string; rowid: number }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { now: tx.nowIso, ...only });
+      if (next === undefined) return undefined;
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: next.instanceId });
+      if (row !== undefined) return row;
+      const stored = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE_ROW, { rowid: next.rowid })!;
+      const cause = new UnreadableDataError(`id of instance ${JSON.stringify(next.instanceId)}`, "it does not read back as the text it was written with");
+      parked.push(this.park(tx, stored, cause, undefined, next.rowid));
+    }
+  }
+
+  /**
+   * Sets an instance aside: Failed with an UnprocessableInstanceError, held by a lease that never
+   * expires, its history and inbox kept (an inline message too), and its parent told. Returns the error,
+   * for the caller to report once.
+   */
+  private park(tx: Tx, row: InstanceRow, cause: unknown, inline: InboxMessage | undefined, rowid?: number): UnprocessableInstanceError {
+    const parking = parkingOf(row.instance_id, toInstanceRecord(row).parent, cause, tx.nowIso);
+    const target = rowid ?? this.sql.one<{ rowid: number }>(sql.SELECT_INSTANCE_ROWID, { instanceId: row.instance_id })!.rowid;
+    this.sql.run(sql.PARK_INSTANCE, {
+      rowid: target,
+      failure: JSON.stringify(parking.failureDetails),
+      now: tx.nowIso,
+      lockToken: PARKED_LEASE.token,
+      workerId: PARKED_LEASE.workerId,
+      lockedUntil: iso(PARKED_LEASE.untilMs),
+    });
+    if (inline !== undefined) this.writes.insertMessage(tx, { instanceId: row.instance_id, executionId: inline.executionId, event: inline.event });
+    if (parking.parentNotice !== undefined) this.writes.insertMessage(tx, parking.parentNotice);
+    tx.statuses.set(row.instance_id, RuntimeStatus.Failed);
+    return parking.error;
   }
 
   private visibleMessages(tx: Tx, instanceId: string): InboxMessage[] {

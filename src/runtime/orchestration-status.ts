@@ -12,6 +12,8 @@ import type { InstanceRecord, RuntimeStatus } from "../store/store.js";
 export interface OrchestrationStatus<TOut = unknown> {
   readonly name: string;
   readonly instanceId: string;
+  /** The current execution (a new one per continue-as-new). */
+  readonly executionId: string;
   readonly runtimeStatus: RuntimeStatus;
   readonly input?: unknown;
   readonly output?: TOut | undefined;
@@ -44,6 +46,7 @@ export function toStatus<TOut>(record: InstanceRecord, showInput: boolean, histo
   return {
     name: record.name,
     instanceId: record.instanceId,
+    executionId: record.executionId,
     runtimeStatus: record.status,
     input: showInput ? readPayload(record.input) : undefined,
     output: readPayload(record.output) as TOut | undefined,

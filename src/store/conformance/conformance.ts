@@ -17,6 +17,7 @@ import { instanceCases } from "./instance-cases.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { messageCases } from "./message-cases.js";
 import { parkingCases } from "./parking-cases.js";
+import { queryCases } from "./query-cases.js";
 import type { StoreFactory } from "./fixtures.js";
 
 export type { StoreFactory } from "./fixtures.js";
@@ -32,5 +33,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     lifecycleCases(factory);
     entityCases(factory);
     parkingCases(factory);
+    queryCases(factory);
   });
 }

@@ -46,7 +46,7 @@ function version(): string {
 
 const EXAMPLES = `
 Examples:
-  $ perdure dev ./app.ts                     worker + HTTP API on ./perdure.db, port 7071
+  $ perdure dev ./app.ts                     worker + HTTP API + dashboard on ./perdure.db, port 7071
   $ perdure start Pipeline --input '{"day":"2026-11-28"}' --id run-1
   $ perdure status run-1
   $ perdure list --status Running,Failed --top 20
@@ -123,7 +123,8 @@ function runCommand(program: Command, name: string, description: string, parts: 
       .option("--port <port>", "the HTTP port (0 picks a free one)", "7071")
       .option("--hostname <address>", "the address to bind; 0.0.0.0 exposes the server to the network", "127.0.0.1")
       .option("--api-key <key>", "require this key on the management API (default: PERDURE_API_KEY)")
-      .option("--grpc <port>", "also serve the Durable Task protocol (gRPC) on this port, for the official Durable Task SDKs");
+      .option("--grpc <port>", "also serve the Durable Task protocol (gRPC) on this port, for the official Durable Task SDKs")
+      .option("--no-dashboard", "do not serve the web dashboard at /");
   }
   command.action(async (modulePath: string, opts: RunOptions) => {
     process.exitCode = await runApp(modulePath, { ...opts, apiKey: opts.apiKey ?? process.env.PERDURE_API_KEY }, parts, name);

@@ -9,6 +9,8 @@
  * 2. No body over `maxBodyBytes` reaches a route: it is refused with 413, whether it announces
  *    its length or streams.
  * 3. No response carries a stack trace: errors go through the one table of `errors.ts`.
+ * 4. With `dashboard`, the page and its files carry a Content-Security-Policy without inline
+ *    script (`dashboard.ts`).
  *
  * @module
  */
@@ -22,6 +24,7 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from "../runtime/payloads.js";
 import { MANAGEMENT_BASE_PATH, type App, type HttpFunctionRequest, type RegisteredHttpFunction } from "../sdk/app.js";
 import { httpClient } from "./check-status.js";
 import { HttpErrorCode, UnauthorizedError, errorResponse, jsonError } from "./errors.js";
+import { mountDashboard, type DashboardOptions } from "./dashboard.js";
 import { managementApi } from "./management-api.js";
 import { checkPercentEncoding } from "./params.js";
 
@@ -39,6 +42,12 @@ export interface HttpHandlerOptions {
   readonly maxBodyBytes?: number | undefined;
   /** Where failures that answer 500 are logged (default: the console, warnings and up). */
   readonly logger?: Logger | undefined;
+  /**
+   * Serve the dashboard: the page at `/`, its files under `/assets/` (default false). It is not
+   * behind the API key (it holds no data); it asks for the key and sends it with every call. An
+   * app's own HTTP function on `GET /` takes precedence.
+   */
+  readonly dashboard?: boolean | DashboardOptions | undefined;
 }
 
 function digest(text: string): Buffer {
@@ -137,5 +146,6 @@ export function createHttpHandler(options: HttpHandlerOptions): FetchHandler {
   router.use(`${MANAGEMENT_BASE_PATH}/*`, wellEncoded);
   router.route(MANAGEMENT_BASE_PATH, managementApi(options.client, options.app));
   for (const fn of options.app?.httpFunctions ?? []) mountHttpFunction(router, options.client, fn);
+  if (options.dashboard) mountDashboard(router, options.dashboard === true ? {} : options.dashboard);
   return async (request) => router.fetch(request);
 }

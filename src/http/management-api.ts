@@ -21,6 +21,7 @@ import { InstanceExistsError, InstanceNotFoundError } from "../store/errors.js";
 import { isTerminal, type RuntimeStatus } from "../store/store.js";
 import { createCheckStatusResponse, waitForCompletionOrCreateCheckStatusResponse } from "./check-status.js";
 import { BadRequestError, HttpError, HttpErrorCode, jsonError } from "./errors.js";
+import { INSPECTION_ROUTES } from "./inspection-api.js";
 import { MANAGEMENT_OPENAPI } from "./openapi.js";
 import { Query, isJsonContentType, parseJsonBody } from "./params.js";
 import { toStatusJson } from "./status-json.js";
@@ -93,6 +94,8 @@ async function listInstances(client: Client, c: Context): Promise<Response> {
     instanceIdPrefix: query.string("instanceIdPrefix") || undefined,
     // Present but empty: instances without a version.
     version: query.string("version"),
+    name: query.string("name") || undefined,
+    order: query.order("order"),
     pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     showInput,
@@ -142,10 +145,14 @@ type Operation = "terminate" | "suspend" | "resume";
 function operation(name: Operation) {
   return async (client: Client, c: Context): Promise<Response> => {
     const instanceId = c.req.param("instanceId")!;
-    const reason = new Query(c.req.url).string("reason");
+    const query = new Query(c.req.url);
+    const reason = query.string("reason");
+    // Terminating recursively also terminates the instance's running sub-orchestrations.
+    const recursive = name === "terminate" ? query.boolean("recursive", false) : false;
     const status = await statusOf(client, instanceId);
     if (isTerminal(status)) return gone(instanceId, status, name);
-    await client[name](instanceId, reason);
+    if (name === "terminate") await client.terminate(instanceId, reason, { recursive });
+    else await client[name](instanceId, reason);
     return new Response(null, { status: 202 });
   };
 }
@@ -265,6 +272,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = Object.freeze([
   { method: "POST", path: "/entities/{entityName}/{entityKey}", handle: signalEntity },
   { method: "DELETE", path: "/entities/{entityName}/{entityKey}", handle: deleteEntity },
   { method: "GET", path: "/openapi.json", handle: () => Response.json(MANAGEMENT_OPENAPI) },
+  ...INSPECTION_ROUTES,
 ]);
 
 /** `{name}` → `:name`, the router's spelling of a parameter. */

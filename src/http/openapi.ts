@@ -6,6 +6,7 @@
  * @module
  */
 import { MANAGEMENT_BASE_PATH } from "../sdk/app.js";
+import { INSPECTION_PATHS, INSPECTION_SCHEMAS } from "./openapi-inspection.js";
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -134,7 +135,8 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
     title: "Perdure management API",
     version: "1.0.0",
     description:
-      "Durable Functions' HTTP management API. With an API key configured, every route needs it in the " +
+      "Durable Functions' HTTP management API, and routes of Perdure's own for tools that inspect a store " +
+      "(instance counts, raw history pages, entity details). With an API key configured, every route needs it in the " +
       "'x-api-key' header or the 'code' query parameter. A URL with a malformed percent-encoding is a 400; " +
       "an entity's id (@name@key) names no orchestration instance (404 on the instance routes); a body over " +
       "the size limit is a 413, after which the server closes the connection.",
@@ -153,13 +155,15 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
           createdTo,
           runtimeStatus,
           queryParam("instanceIdPrefix", { type: "string" }, "Only ids starting with this."),
+          queryParam("name", { type: "string" }, "Only instances of this orchestration name (exact; not in Durable Functions)."),
+          queryParam("order", { enum: ["desc", "asc"], default: "desc" }, "By creation time: newest first (desc) or oldest first (asc); keep it while paging."),
           queryParam("version", { type: "string" }, "Only instances of this orchestration version; empty for instances without one."),
           booleanQuery("showInput", true, "Include each input."),
           queryParam("top", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
           { name: "x-ms-continuation-token", in: "header", schema: { type: "string" }, description: "The token of the previous page." },
         ],
         responses: {
-          "200": reply("A page of statuses, newest first.", { type: "array", items: ref("Status") }, {
+          "200": reply("A page of statuses, newest first (or oldest first with order=asc).", { type: "array", items: ref("Status") }, {
             "x-ms-continuation-token": { schema: { type: "string" }, description: "Present when more pages follow." },
           }),
           "400": badRequest,
@@ -224,7 +228,12 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         },
       },
     },
-    "/instances/{instanceId}/terminate": simpleOperation("Terminate an instance", "terminateInstance"),
+    "/instances/{instanceId}/terminate": {
+      post: {
+        ...(simpleOperation("Terminate an instance", "terminateInstance").post as Json),
+        parameters: [instanceId, reason, booleanQuery("recursive", false, "Also terminate its running sub-orchestrations.")],
+      },
+    },
     "/instances/{instanceId}/suspend": simpleOperation("Suspend an instance", "suspendInstance"),
     "/instances/{instanceId}/resume": simpleOperation("Resume an instance", "resumeInstance"),
     "/instances/{instanceId}/rewind": {
@@ -289,6 +298,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         responses: { "202": reply("Accepted: the signal is queued."), "400": error("A malformed entity id."), "404": unknownEntity },
       },
     },
+    ...INSPECTION_PATHS,
     "/openapi.json": {
       get: {
         summary: "This document",
@@ -330,6 +340,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
       },
       PurgeResult: { type: "object", required: ["instancesDeleted"], properties: { instancesDeleted: { type: "integer" } } },
       Error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } },
+      ...INSPECTION_SCHEMAS,
     },
   },
 });

@@ -48,6 +48,15 @@ export class Query {
     return asBadRequest(() => checkPageSize(value, `Query parameter '${name}'`));
   }
 
+  /** A page order by creation time: "desc" (newest first) or "asc"; undefined when absent. */
+  order(name: string): "desc" | "asc" | undefined {
+    const raw = this.#params.get(name);
+    if (raw === null || raw === "") return undefined;
+    const lower = raw.toLowerCase();
+    if (lower === "desc" || lower === "asc") return lower;
+    throw new BadRequestError(`Query parameter '${name}' must be desc (newest first) or asc (oldest first); received '${raw}'.`);
+  }
+
   /** A positive number of seconds (decimals allowed), returned in milliseconds. */
   seconds(name: string): number | undefined {
     const raw = this.#params.get(name);

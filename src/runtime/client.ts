@@ -17,6 +17,9 @@ import {
   isTerminal,
   type InstanceRecord,
   type NewMessage,
+  type HistoryPage,
+  type QueryOrder,
+  type StatusCounts,
   type Store,
 } from "../store/store.js";
 import {
@@ -42,6 +45,7 @@ import {
   EntityClient,
   type CleanEntityStorageOptions,
   type CleanEntityStorageResult,
+  type EntityDescription,
   type EntityPage,
   type EntityStateResponse,
   type ListEntitiesOptions,
@@ -75,6 +79,8 @@ export type { OrchestrationFilter } from "./arguments.js";
 export interface ListOptions extends OrchestrationFilter {
   /** Rows per page, 1–1000 (default 100). */
   readonly pageSize?: number | undefined;
+  /** By creation time: "desc" (default, newest first) or "asc". */
+  readonly order?: QueryOrder | undefined;
   /** The token a previous page returned. */
   readonly continuationToken?: string | undefined;
   readonly showInput?: boolean | undefined;
@@ -90,8 +96,14 @@ export interface PurgeFilter extends OrchestrationFilter {
 
 const START_KEYS = ["input", "instanceId", "startAt", "reuseFinishedId", "version"];
 const STATUS_KEYS = ["showHistory", "showInput"];
-const LIST_KEYS = [...FILTER_KEYS, "pageSize", "continuationToken", "showInput"];
+const LIST_KEYS = [...FILTER_KEYS, "pageSize", "order", "continuationToken", "showInput"];
 const PURGE_KEYS = [...FILTER_KEYS, "all"];
+
+/** A list order, checked: "desc" (newest first) or "asc". */
+function checkOrder(order: unknown): QueryOrder | undefined {
+  if (order === undefined || order === "desc" || order === "asc") return order;
+  throw new InvalidArgumentError(`list() option 'order' must be "desc" (newest first) or "asc" (oldest first); received ${JSON.stringify(order) ?? String(order)}.`);
+}
 
 export interface ClientOptions {
   /** When given, `startNew` refuses names the app does not register. */
@@ -376,12 +388,18 @@ export class Client {
     }
   }
 
-  /** Instances matching the filter, newest first, by pages. */
+  /** How many orchestration instances match the filter, by runtime status (statuses none has are absent). */
+  async countInstances(filter: OrchestrationFilter = {}): Promise<StatusCounts> {
+    return this.#store.countInstances(toStoreFilter("countInstances()", checkOptions("countInstances() filter", filter, FILTER_KEYS)));
+  }
+
+  /** Instances matching the filter, newest first (or oldest first with `order: "asc"`), by pages. */
   async list(options: ListOptions = {}): Promise<{ instances: OrchestrationStatus[]; continuationToken?: string | undefined }> {
     const given = checkOptions("list() options", options, LIST_KEYS);
     const page = await this.#store.queryInstances({
       ...toStoreFilter("list()", given),
       pageSize: checkPageSize(given.pageSize, "list() option 'pageSize'"),
+      order: checkOrder(given.order),
       continuationToken: checkText(given.continuationToken, "list() option 'continuationToken'"),
     });
     const showInput = checkBoolean(given.showInput, "list() option 'showInput'") ?? false;
@@ -426,6 +444,24 @@ export class Client {
    */
   async cleanEntityStorage(options: CleanEntityStorageOptions): Promise<CleanEntityStorageResult> {
     return this.#entities.clean(options);
+  }
+
+  /**
+   * A page of the current execution's history: the events after position `after` (default 0),
+   * at most `pageSize` of them (default all); `next` is the position to read on from, when more follow.
+   */
+  async getHistoryPage(instanceId: string, options: { after?: number; pageSize?: number } = {}): Promise<HistoryPage> {
+    checkLookupId(instanceId, "getHistoryPage()");
+    return this.#store.getHistory(instanceId, options);
+  }
+
+  /**
+   * An entity as stored: its state, the critical section that holds it, and the operations put
+   * aside until that lock is released; undefined when the store has no such entity.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async describeEntity(id: EntityId<any>): Promise<EntityDescription | undefined> {
+    return this.#entities.describe(id);
   }
 
   /** The current execution's history, in order. */

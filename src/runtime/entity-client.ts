@@ -9,7 +9,7 @@ import { entityInstanceId, parseEntityInstanceId, requireEntityId, type EntityId
 import { parseEntityRecord } from "../core/entity/entity-record.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { validateName } from "../core/ids.js";
-import { newEvent } from "../core/history.js";
+import { newEvent, type HistoryEvent } from "../core/history.js";
 import type { SignalEntityOptions } from "../core/replay/entity-calls.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
@@ -37,6 +37,14 @@ export interface EntityMetadata {
   readonly backlogSize: number;
   /** The state, with `includeState`. */
   readonly state?: unknown;
+}
+
+/** An entity as stored, for tools that inspect it (`client.describeEntity`). */
+export interface EntityDescription extends EntityMetadata {
+  /** The critical section that holds the entity, when one does. */
+  readonly lock?: { readonly owner: string; readonly ownerExecutionId?: string | undefined; readonly criticalSectionId: string } | undefined;
+  /** The messages put aside while the entity is locked (operations, lock requests), in arrival order. */
+  readonly queue: readonly HistoryEvent[];
 }
 
 export interface ListEntitiesOptions {
@@ -107,6 +115,14 @@ export class EntityClient {
     if (record?.kind !== "entity") return { exists: false, state: undefined };
     const state = parseEntityRecord(record.entityState, target).state;
     return { exists: state !== undefined, state: deserialize(state, `the state of entity '${target}'`) as T | undefined };
+  }
+
+  async describe(id: unknown): Promise<EntityDescription | undefined> {
+    const target = entityInstanceId(requireEntityId(id, "describeEntity()"));
+    const record = await this.store.getInstance(target);
+    if (record?.kind !== "entity") return undefined;
+    const entity = parseEntityRecord(record.entityState, target);
+    return { ...toMetadata(record, true), lock: entity.lock, queue: entity.queue };
   }
 
   async list(options: ListEntitiesOptions = {}): Promise<EntityPage> {

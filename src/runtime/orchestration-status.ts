@@ -14,6 +14,8 @@ export interface OrchestrationStatus<TOut = unknown> {
   readonly instanceId: string;
   /** The version the instance started on (and runs for life); undefined when it has none. */
   readonly version?: string | undefined;
+  /** The current execution (a new one per continue-as-new). */
+  readonly executionId: string;
   readonly runtimeStatus: RuntimeStatus;
   readonly input?: unknown;
   readonly output?: TOut | undefined;
@@ -47,6 +49,7 @@ export function toStatus<TOut>(record: InstanceRecord, showInput: boolean, histo
     name: record.name,
     instanceId: record.instanceId,
     version: record.version,
+    executionId: record.executionId,
     runtimeStatus: record.status,
     input: showInput ? readPayload(record.input) : undefined,
     output: readPayload(record.output) as TOut | undefined,

@@ -10,7 +10,7 @@ import { newEvent, type HistoryEvent, type ParentInstance } from "../core/histor
 import { isWellFormed } from "../core/ids.js";
 import { parseIsoTime } from "../core/iso-time.js";
 import { UnprocessableInstanceError, UnreadableDataError } from "./errors.js";
-import type { InstanceNames, NewMessage, VersionFilter, WorkerRegistration } from "./store.js";
+import type { InstanceNames, NewMessage, QueryOrder, VersionFilter, WorkerRegistration } from "./store.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
 export function iso(ms: number): string {
@@ -40,25 +40,29 @@ export function parseTime(value: string, what: string, rounding: "up" | "down"):
   return rounding === "up" && hasSubMillisecond ? ms + 1 : ms;
 }
 
-/** A continuation token: the key of the last row of a page, opaque to callers. */
+/** A continuation token: the key of the last row of a page and the order of the pages, opaque to callers. */
 export interface PageKey<T extends string | number> {
   readonly createdAt: T;
   readonly instanceId: string;
+  /** The order the token was issued in (absent: "desc", as tokens of earlier versions). */
+  readonly order?: QueryOrder | undefined;
 }
 
 /** Encodes the key of a page's last row as an opaque token. */
 export function encodePageKey(key: PageKey<string | number>): string {
-  return Buffer.from(JSON.stringify([key.createdAt, key.instanceId]), "utf8").toString("base64url");
+  const fields: unknown[] = [key.createdAt, key.instanceId];
+  if (key.order === "asc") fields.push("asc");
+  return Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
 }
 
 /**
  * Decodes a token made by `encodePageKey`, whose creation time is a `kind` (the adapter's own
- * stored form: an ISO string, or milliseconds).
- * @throws InvalidArgumentError for a token this store did not issue.
+ * stored form: an ISO string, or milliseconds), for a query in `order`.
+ * @throws InvalidArgumentError for a token this store did not issue, or issued for the other order.
  */
-export function decodePageKey(token: string, kind: "string"): PageKey<string>;
-export function decodePageKey(token: string, kind: "number"): PageKey<number>;
-export function decodePageKey(token: string, kind: "string" | "number"): PageKey<string | number> {
+export function decodePageKey(token: string, kind: "string", order?: QueryOrder): PageKey<string>;
+export function decodePageKey(token: string, kind: "number", order?: QueryOrder): PageKey<number>;
+export function decodePageKey(token: string, kind: "string" | "number", order: QueryOrder = "desc"): PageKey<string | number> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
@@ -66,12 +70,31 @@ export function decodePageKey(token: string, kind: "string" | "number"): PageKey
     parsed = undefined;
   }
   const createdAtOk = (v: unknown): boolean => (kind === "string" ? typeof v === "string" : Number.isSafeInteger(v));
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !createdAtOk(parsed[0]) || typeof parsed[1] !== "string") {
+  const shapeOk =
+    Array.isArray(parsed) &&
+    (parsed.length === 2 || (parsed.length === 3 && parsed[2] === "asc")) &&
+    createdAtOk(parsed[0]) &&
+    typeof parsed[1] === "string";
+  if (!shapeOk) {
     throw new InvalidArgumentError(
       `continuationToken ${JSON.stringify(token)} is not a token returned by queryInstances; pass the token of the previous page unchanged, or omit it for the first page.`,
     );
   }
-  return { createdAt: parsed[0] as string | number, instanceId: parsed[1] };
+  const fields = parsed as [string | number, string, "asc"?];
+  const issued: QueryOrder = fields[2] ?? "desc";
+  if (issued !== order) {
+    throw new InvalidArgumentError(
+      `continuationToken was issued for pages in "${issued}" order, but this query asks for "${order}"; keep the order while paging, or omit the token for the first page.`,
+    );
+  }
+  return { createdAt: fields[0], instanceId: fields[1], order };
+}
+
+/** The query order asked for, checked. @throws InvalidArgumentError when it is neither "desc" nor "asc". */
+export function queryOrder(order: unknown): QueryOrder {
+  if (order === undefined) return "desc";
+  if (order === "desc" || order === "asc") return order;
+  throw new InvalidArgumentError(`order must be "desc" (newest first) or "asc" (oldest first); received ${JSON.stringify(order) ?? String(order)}.`);
 }
 
 /**

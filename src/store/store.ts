@@ -94,6 +94,9 @@ export interface InstanceRecord {
   readonly entityState?: Payload;
 }
 
+/** How many instances have each runtime status; statuses no instance has are absent. */
+export type StatusCounts = Readonly<Partial<Record<RuntimeStatus, number>>>;
+
 /** A message in an instance's inbox. */
 export interface InboxMessage {
   /** Opaque, unique, increasing in write order. `INLINE_MESSAGE_ID` for a message that was never stored. */
@@ -332,9 +335,14 @@ export interface InstanceFilter {
   readonly parentInstanceId?: string | undefined;
 }
 
+/** The order of query pages, by creation time: newest first ("desc", the default) or oldest first ("asc"). */
+export type QueryOrder = "desc" | "asc";
+
 export interface QueryOptions extends InstanceFilter {
   /** Rows per page (1–1000, default 100). */
   readonly pageSize?: number | undefined;
+  /** By creation time, ties broken by instance id the same way: "desc" (default, newest first) or "asc". */
+  readonly order?: QueryOrder | undefined;
   /** The token a previous page returned. */
   readonly continuationToken?: string | undefined;
 }
@@ -346,7 +354,10 @@ export interface InstancePage {
 }
 
 export interface HistoryPageOptions {
-  /** Events after this sequence number (exclusive); default from the start. */
+  /**
+   * Events after this sequence number (exclusive); default from the start. Sequence numbers are
+   * positions in the current execution's history, from 1: `after: n` skips the first n events.
+   */
   readonly after?: number | undefined;
   /** Events per page (default: all). */
   readonly pageSize?: number | undefined;
@@ -491,8 +502,19 @@ export interface Store {
   /** The current execution's history, in order, by pages. Empty for an unknown instance. */
   getHistory(instanceId: string, options?: HistoryPageOptions): Promise<HistoryPage>;
 
-  /** Instances of one kind (`kind`, default orchestrations) matching the filter, newest first by creation time, by pages. */
+  /**
+   * Instances of one kind (`kind`, default orchestrations) matching the filter, by pages, in
+   * creation order (`order`: newest first by default). A continuation token holds for the order
+   * it was issued in.
+   * @throws InvalidArgumentError for a bad page size, or a token this store did not issue for that order.
+   */
   queryInstances(options: QueryOptions): Promise<InstancePage>;
+
+  /**
+   * How many instances of one kind (`kind`, default orchestrations) match the filter, by runtime
+   * status. Meant to stay fast on large stores: adapters answer it from an index.
+   */
+  countInstances(filter: InstanceFilter): Promise<StatusCounts>;
 
   /**
    * Deletes a terminal instance with its history, messages and tasks. Returns 1, or 0 when absent.

@@ -50,6 +50,7 @@ import {
   type OrchestrationWorkItem,
   type QueryOptions,
   type RewindRequest,
+  type StatusCounts,
   type Store,
   type StoreEvent,
   type VersionFilter,
@@ -83,6 +84,7 @@ import {
   foldedNames,
   foldedVersions,
   parkingOf,
+  queryOrder,
   validateDuration,
 } from "../adapter-kit.js";
 import * as sql from "./sql.js";
@@ -438,14 +440,23 @@ export class PostgresStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "number");
+    const order = queryOrder(options.order);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "number", order);
     const { shape, params } = filterOf(options);
     const values = [...params, pageSize + 1, ...(key === undefined ? [] : [key.createdAt, key.instanceId])];
-    const rows = await this.read<InstanceRow>(sql.queryInstances(this.s, shape, key !== undefined), values);
+    const rows = await this.read<InstanceRow>(sql.queryInstances(this.s, shape, key !== undefined, order), values);
     const instances = rows.slice(0, pageSize).map(toInstanceRecord);
     if (rows.length <= pageSize) return { instances };
     const last = rows[pageSize - 1]!;
-    return { instances, continuationToken: encodePageKey({ createdAt: Number(last.created_at), instanceId: last.instance_id }) };
+    return { instances, continuationToken: encodePageKey({ createdAt: Number(last.created_at), instanceId: last.instance_id, order }) };
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<StatusCounts> {
+    const { shape, params } = filterOf(filter);
+    const rows = await this.read<{ status: RuntimeStatus; count: number }>(sql.countInstances(this.s, shape), params);
+    const counts: Partial<Record<RuntimeStatus, number>> = {};
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
   }
 
   async purgeInstance(instanceId: string): Promise<number> {

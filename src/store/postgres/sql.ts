@@ -172,19 +172,26 @@ export function instanceFilterConditions(shape: FilterShape): { conditions: stri
 }
 
 /**
- * A page of instances, newest first (created_at DESC, instance_id DESC): the filter's parameters,
- * then the limit (one more than the page size), then with `afterKey` the key (created_at,
- * instance_id) of the previous page's last row.
+ * A page of instances in creation order, newest first (created_at DESC, instance_id DESC) or, with
+ * `order` "asc", oldest first: the filter's parameters, then the limit (one more than the page
+ * size), then with `afterKey` the key (created_at, instance_id) of the previous page's last row.
  */
-export function queryInstances(s: string, shape: FilterShape, afterKey: boolean): string {
+export function queryInstances(s: string, shape: FilterShape, afterKey: boolean, order: "asc" | "desc" = "desc"): string {
   const { conditions, next } = instanceFilterConditions(shape);
+  const [after, direction] = order === "asc" ? [">", "ASC"] : ["<", "DESC"];
   if (afterKey) {
-    conditions.push(`(created_at < $${next + 1}::bigint OR (created_at = $${next + 1}::bigint AND instance_id < $${next + 2}::text))`);
+    conditions.push(`(created_at ${after} $${next + 1}::bigint OR (created_at = $${next + 1}::bigint AND instance_id ${after} $${next + 2}::text))`);
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   return `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances ${where}
-ORDER BY created_at DESC, instance_id DESC
+ORDER BY created_at ${direction}, instance_id ${direction}
 LIMIT $${next}`;
+}
+
+/** How many instances match the filter, by status (the filter's parameters): an index-only scan of instances_by_kind_status. */
+export function countInstances(s: string, shape: FilterShape): string {
+  return `SELECT status, count(*)::integer AS count FROM ${s}.instances WHERE ${instanceFilterConditions(shape).conditions.join(" AND ")}
+GROUP BY status`;
 }
 
 /**

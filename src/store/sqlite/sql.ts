@@ -275,21 +275,29 @@ export function instanceFilterConditions(shape: FilterShape): string[] {
 }
 
 /**
- * A page of instances, newest first (created_at DESC, instance_id DESC). With `afterKey`, only
- * rows after the key `(:afterCreatedAt, :afterInstanceId)` of the previous page's last row.
- * `:limit` is one more than the page size, to learn whether another page follows.
+ * A page of instances in creation order: newest first (created_at DESC, instance_id DESC) or, with
+ * `order` "asc", oldest first. With `afterKey`, only rows after the key `(:afterCreatedAt,
+ * :afterInstanceId)` of the previous page's last row. `:limit` is one more than the page size, to
+ * learn whether another page follows.
  */
-export function queryInstancesSql(shape: FilterShape, afterKey: boolean): string {
+export function queryInstancesSql(shape: FilterShape, afterKey: boolean, order: "asc" | "desc" = "desc"): string {
   const conditions = instanceFilterConditions(shape);
+  const [after, direction] = order === "asc" ? [">", "ASC"] : ["<", "DESC"];
   if (afterKey) {
     conditions.push(
-      "(created_at < :afterCreatedAt OR (created_at = :afterCreatedAt AND instance_id < :afterInstanceId))",
+      `(created_at ${after} :afterCreatedAt OR (created_at = :afterCreatedAt AND instance_id ${after} :afterInstanceId))`,
     );
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   return `SELECT ${INSTANCE_COLUMNS} FROM instances ${where}
-ORDER BY created_at DESC, instance_id DESC
+ORDER BY created_at ${direction}, instance_id ${direction}
 LIMIT :limit`;
+}
+
+/** How many instances match the filter, by status: read from the index on (kind, status, created_at). */
+export function countInstancesSql(shape: FilterShape): string {
+  return `SELECT status, count(*) AS count FROM instances WHERE ${instanceFilterConditions(shape).join(" AND ")}
+GROUP BY status`;
 }
 
 /**

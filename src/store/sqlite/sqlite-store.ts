@@ -54,6 +54,7 @@ import {
   type OrchestrationWorkItem,
   type QueryOptions,
   type RewindRequest,
+  type StatusCounts,
   type Store,
   type StoreEvent,
   type VersionFilter,
@@ -81,6 +82,7 @@ import {
   foldedNames,
   foldedVersions,
   parkingOf,
+  queryOrder,
   validateDuration,
 } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
@@ -342,9 +344,10 @@ export class SqliteStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string");
+    const order = queryOrder(options.order);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string", order);
     const { shape, params } = filterOf(options);
-    const text = sql.queryInstancesSql(shape, key !== undefined);
+    const text = sql.queryInstancesSql(shape, key !== undefined, order);
     return this.read(() => {
       const rows = this.sql.all<InstanceRow>(text, {
         ...params,
@@ -355,7 +358,17 @@ export class SqliteStore implements Store {
       const instances = rows.slice(0, pageSize).map(toInstanceRecord);
       if (rows.length <= pageSize) return { instances };
       const last = instances[instances.length - 1]!;
-      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId }) };
+      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId, order }) };
+    });
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<StatusCounts> {
+    const { shape, params } = filterOf(filter);
+    const text = sql.countInstancesSql(shape);
+    return this.read(() => {
+      const counts: Partial<Record<RuntimeStatus, number>> = {};
+      for (const row of this.sql.all<{ status: RuntimeStatus; count: number }>(text, params)) counts[row.status] = row.count;
+      return counts;
     });
   }
 

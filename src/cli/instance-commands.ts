@@ -102,10 +102,40 @@ export async function listCommand(target: Target, o: Output, opts: ListOptions):
   if (response.headers.get("x-ms-continuation-token")) o.err(`More instances match than the ${top} shown; raise --top or narrow the filters.`);
 }
 
+/**
+ * The history as a timeline; with `--json`, every event of the current execution with its ids and
+ * payloads (the history route's pages, joined): what `replayHistory` reads, so it can be saved as
+ * a golden file.
+ */
 export async function historyCommand(target: Target, o: Output, id: string): Promise<void> {
+  if (o.json) {
+    o.out(JSON.stringify(await rawHistory(target, id)));
+    return;
+  }
   const status = await getStatus(target, id, { showHistory: "true", showHistoryOutput: "true", showInput: "false" });
   const events = status.historyEvents ?? [];
-  o.out(o.json ? JSON.stringify(events) : `${status.name} ${status.instanceId}: ${status.runtimeStatus}\n${timeline(events)}`);
+  o.out(`${status.name} ${status.instanceId}: ${status.runtimeStatus}\n${timeline(events)}`);
+}
+
+interface HistoryPageJson {
+  readonly instanceId: string;
+  readonly executionId: string;
+  readonly runtimeStatus: string;
+  readonly events: unknown[];
+  readonly next: number;
+  readonly hasMore: boolean;
+}
+
+async function rawHistory(target: Target, id: string): Promise<{ instanceId: string; executionId: string; runtimeStatus: string; events: unknown[] }> {
+  const events: unknown[] = [];
+  let after = 0;
+  for (;;) {
+    const response = await ok(await target.request("GET", `/instances/${enc(id)}/history`, { query: { after: String(after), top: "5000" } }), [200]);
+    const page = (await response.json()) as HistoryPageJson;
+    events.push(...page.events);
+    if (!page.hasMore) return { instanceId: page.instanceId, executionId: page.executionId, runtimeStatus: page.runtimeStatus, events };
+    after = page.next;
+  }
 }
 
 export async function raiseCommand(target: Target, o: Output, id: string, event: string, opts: { data?: string }): Promise<void> {

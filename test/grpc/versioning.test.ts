@@ -99,14 +99,18 @@ describe("the JavaScript SDK's versioning options", () => {
 });
 
 describe("Perdure's versioned orchestrations, started by an SDK client", () => {
-  it("run the version the client asks for, and the newest when it asks for none", { timeout: 60_000 }, async () => {
+  it("run the version the client asks for, and the newest when it (or a calling SDK orchestration) asks for none", { timeout: 60_000 }, async () => {
     const app = createApp();
     for (const version of ["1", "2"]) {
       app.orchestration("Order", { version }, function* (ctx) {
         return `order on ${ctx.version}`;
       });
     }
-    harness = await startHarness(() => undefined, { app, startWorker: false });
+    // An SDK orchestration that calls ours as a sub-orchestration, naming no version.
+    const parent: Orchestrator = async function* parentOrch(ctx) {
+      return yield ctx.callSubOrchestrator("Order");
+    };
+    harness = await startHarness((w) => w.addOrchestrator(parent), { app });
     const h = harness;
     ourWorkers.push(createWorker(app, h.store, { logger: silent }).start());
     const pinned = await h.client.scheduleNewOrchestration("Order", undefined, { version: "1" });
@@ -117,5 +121,8 @@ describe("Perdure's versioned orchestrations, started by an SDK client", () => {
     const newest = await h.client.scheduleNewOrchestration("Order");
     expect((await finished(h.client, newest))?.serializedOutput).toBe(JSON.stringify("order on 2"));
     expect((await h.ours.getStatus(newest))?.version).toBe("2");
+    // So does a sub-orchestration an SDK orchestration starts without naming a version.
+    const caller = await h.client.scheduleNewOrchestration(parent);
+    expect((await finished(h.client, caller))?.serializedOutput).toBe(JSON.stringify("order on 2"));
   });
 });

@@ -16,7 +16,8 @@ import {
 } from "@microsoft/durabletask-js";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp, createWorker, type Worker } from "../../src/index.js";
-import { silent, startHarness, waitUntil, type Harness } from "./harness.js";
+import { replayHistory } from "../../src/testing/index.js";
+import { silent, startHarness, type Harness } from "./harness.js";
 
 let harness: Harness | undefined;
 const sdkWorkers: TaskHubGrpcWorker[] = [];
@@ -117,6 +118,9 @@ describe("Perdure's versioned orchestrations, started by an SDK client", () => {
     const state = await finished(h.client, pinned);
     expect(state?.serializedOutput, JSON.stringify(await h.ours.getStatus(pinned))).toBe(JSON.stringify("order on 1"));
     expect((await h.client.getOrchestrationState(pinned))?.name).toBe("Order");
+    // The history as the SDK's client reads it (over StreamInstanceHistory) replays against our code.
+    const sdkHistory = await h.client.getOrchestrationHistory(pinned);
+    expect(replayHistory(app, sdkHistory)).toMatchObject({ ok: true, version: "1", status: "Completed" });
     // A start that names no version runs the newest version the server's app registers.
     const newest = await h.client.scheduleNewOrchestration("Order");
     expect((await finished(h.client, newest))?.serializedOutput).toBe(JSON.stringify("order on 2"));

@@ -660,8 +660,22 @@ interface ReadySearch {
 
 const ANY_READY: ReadySearch = { text: sql.nextReadyInstanceSql({ named: false, versions: "any" }), params: {} };
 
+/** Searches already made for a filter object: a worker passes the same one at every call. */
+const searches = new WeakMap<object, ReadySearch>();
+
 /** The search for stepOrchestration's `only` and `versions`, checked. */
 function readySearch(only: InstanceNames | undefined, versions: VersionFilter | undefined): ReadySearch {
+  if (only === undefined && versions !== undefined) {
+    const known = searches.get(versions);
+    if (known !== undefined) return known;
+    const search = makeSearch(undefined, versions);
+    searches.set(versions, search);
+    return search;
+  }
+  return makeSearch(only, versions);
+}
+
+function makeSearch(only: InstanceNames | undefined, versions: VersionFilter | undefined): ReadySearch {
   const names = foldedNames(only);
   const folded = foldedVersions(versions);
   if (names === undefined && folded === undefined) return ANY_READY;

@@ -201,7 +201,10 @@ export interface OrchestrationCommit {
   readonly entityState?: Payload;
   /**
    * Continue-as-new: the execution's history is deleted, the instance gets `executionId`, stays
-   * Running, and `startMessages` (ExecutionStarted, then carried-over events) go to its inbox.
+   * Running, and `startMessages` (ExecutionStarted, then carried-over events) go to its inbox
+   * ahead of the messages already waiting there (events that arrived during the episode), which
+   * follow them in their order: the new execution starts before it is told anything, and the
+   * events it carries over were raised before those.
    */
   readonly continueAsNew?:
     | { readonly executionId: string; readonly input?: Payload; readonly startMessages: readonly HistoryEvent[] }
@@ -316,7 +319,47 @@ export interface RewindRequest {
   readonly history: readonly HistoryEvent[];
   readonly tasks: readonly NewActivityTask[];
   readonly messages: readonly NewMessage[];
+  /**
+   * Sub-orchestrations to start again because their instance is gone (purged): created as a
+   * commit's children are, in the same transaction (an id taken by a running instance is not
+   * replaced; the parent gets SubOrchestrationInstanceFailed instead). Default none.
+   */
+  readonly children?: readonly CreateInstanceRequest[] | undefined;
 }
+
+/** Options of `listFinishedInstances`. */
+export interface FinishedQuery {
+  /** Terminal statuses to match (default: all of them); other statuses match nothing. */
+  readonly statuses?: readonly RuntimeStatus[] | undefined;
+  /** Completed at or after (ISO-8601). */
+  readonly completedFrom?: string | undefined;
+  /** Completed before (ISO-8601, exclusive). */
+  readonly completedTo?: string | undefined;
+  /** Only instances after this one in the order (the last one of the previous page). */
+  readonly after?: FinishedInstance | undefined;
+  /** Rows per page (1–1000, default 100). */
+  readonly pageSize?: number | undefined;
+}
+
+/** A finished orchestration instance, by when it finished. */
+export interface FinishedInstance {
+  readonly instanceId: string;
+  /** ISO-8601, as the instance row keeps it. */
+  readonly completedAt: string;
+}
+
+export interface FinishedPage {
+  readonly instances: readonly FinishedInstance[];
+  /** True when more instances follow the last one of this page. */
+  readonly more: boolean;
+}
+
+/** Which activity tasks a lease call may take, by name (names compare without case). */
+export type TaskNames =
+  /** Only tasks of these activities. */
+  | { readonly only: readonly string[] }
+  /** Every task but those of these activities. */
+  | { readonly except: readonly string[] };
 
 /**
  * The queues work can become ready in: instances with visible messages (orchestrations and
@@ -368,9 +411,10 @@ export interface Store {
 
   /**
    * Leases the next instance that has visible messages and no live lease, with those messages.
-   * Returns undefined when there is none.
+   * With `except`, instances of those names are passed over, as if they had no messages (they are
+   * another worker's). Returns undefined when there is none.
    */
-  leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined>;
+  leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined>;
 
   /**
    * Applies an episode and releases the lease.
@@ -403,8 +447,11 @@ export interface Store {
     options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
   ): Promise<CommitResult | undefined>;
 
-  /** Leases up to `max` visible activity tasks that have no live lease. */
-  leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]>;
+  /**
+   * Leases up to `max` visible activity tasks that have no live lease; with `names`, only tasks of
+   * the activities they allow, so that tasks other workers run never stand before this one's.
+   */
+  leaseActivities(options: LeaseOptions & { readonly max: number; readonly names?: TaskNames | undefined }): Promise<ActivityWorkItem[]>;
 
   /**
    * Deletes a leased task and delivers its outcome. With a stepper, when the orchestration has no
@@ -440,6 +487,13 @@ export interface Store {
   queryInstances(options: QueryOptions): Promise<InstancePage>;
 
   /**
+   * Finished orchestrations (a terminal status and a completion time) in the order they finished
+   * (completion time, then instance id), by pages keyed on the last one: an instance that
+   * finishes later comes after every key already handed out, so paging resumes where it left off.
+   */
+  listFinishedInstances(query: FinishedQuery): Promise<FinishedPage>;
+
+  /**
    * Deletes a terminal instance with its history, messages and tasks. Returns 1, or 0 when absent.
    * An entity may be deleted only when it is empty: no entity state, no inbox messages, no live lease.
    * @throws InvalidInstanceStateError when the instance is not in a terminal status (an entity: not empty).
@@ -454,10 +508,19 @@ export interface Store {
   purgeInstances(filter: InstanceFilter, limit?: number): Promise<number>;
 
   /**
-   * Replaces a failed instance's history, sets it Running, enqueues the work to run again.
+   * Replaces a failed instance's history, sets it Running, enqueues the work to run again and
+   * starts again the sub-orchestrations whose instance is gone.
    * @throws InstanceNotFoundError, InvalidInstanceStateError (not Failed, or another execution).
    */
   rewind(request: RewindRequest): Promise<void>;
+
+  /**
+   * Deletes every instance and entity of the store, with their histories, messages and tasks,
+   * whatever their status, and returns how many instances and entities were deleted. Leases held
+   * on them are lost. What the store is for (a task hub recreated or deleted) is the caller's to
+   * decide; nothing in the runtime calls it.
+   */
+  deleteAllInstances(): Promise<number>;
 
   /** The earliest time at which a message or task becomes visible or a lease expires, if any is in the future. */
   nextWakeUp(): Promise<number | undefined>;

@@ -12,6 +12,7 @@ import {
   commitFor,
   createAndLease,
   createFinished,
+  leaseInstance,
   newTask,
   raised,
   startRequest,
@@ -60,6 +61,40 @@ export function lifecycleCases(factory: StoreFactory): void {
       expect((await store.getHistory("a")).events).toStrictEqual(history);
       expect(await store.leaseActivities({ ...WORKER, max: 5 })).toMatchObject([{ taskId: 1 }]);
       expect((await store.leaseOrchestration(WORKER))?.messages.map((m) => m.event)).toEqual([raised("again")]);
+    });
+
+    it("starts again, in the same transaction, the sub-orchestrations whose instance is gone", async () => {
+      const { store } = h;
+      await createFinished(store, "p", "Failed", { failureDetails: failure });
+      const parent = { name: "Flow", instanceId: "p", executionId: "p-e1", taskScheduledId: 3 };
+      await store.rewind({
+        instanceId: "p",
+        executionId: "p-e1",
+        history: [],
+        tasks: [],
+        messages: [],
+        children: [startRequest("p:3", { name: "Child", input: '"again"', parent, executionId: "c-e2" })],
+      });
+      expect(await store.getInstance("p")).toMatchObject({ status: "Running" });
+      expect(await store.getInstance("p:3")).toMatchObject({ status: "Pending", name: "Child", input: '"again"', executionId: "c-e2", parent });
+      const child = await leaseInstance(store, "p:3");
+      expect(child.messages.map((m) => m.event.type)).toEqual(["ExecutionStarted"]);
+    });
+
+    it("tells the parent when a child's id was taken meanwhile, and refuses a child without a parent", async () => {
+      const { store } = h;
+      await createFinished(store, "p", "Failed", { failureDetails: failure });
+      await store.createInstance(startRequest("p:3", { input: '"squatter"' }));
+      const parent = { name: "Flow", instanceId: "p", executionId: "p-e1", taskScheduledId: 3 };
+      const request = { instanceId: "p", executionId: "p-e1", history: [], tasks: [], messages: [] };
+      await expect(store.rewind({ ...request, children: [startRequest("p:9", { name: "Child" })] })).rejects.toMatchObject({ name: "InvalidArgumentError" });
+      expect(await store.getInstance("p")).toMatchObject({ status: "Failed" });
+      await store.rewind({ ...request, children: [startRequest("p:3", { name: "Child", parent, executionId: "c-e2" })] });
+      expect(await store.getInstance("p:3")).toMatchObject({ executionId: "p:3-e1", input: '"squatter"' });
+      const back = await leaseInstance(store, "p");
+      expect(back.messages.map((m) => m.event)).toMatchObject([
+        { type: "SubOrchestrationInstanceFailed", taskScheduledId: 3, failureDetails: { errorType: "InstanceExistsError" } },
+      ]);
     });
   });
 

@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3, functionsV4 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV5 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -120,6 +120,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     version: 4,
     description: "a completion hands its task's row to the one task its episode schedules for a worker",
     statements: (s: string) => functionsV4(s),
+  },
+  {
+    version: 5,
+    description: "continue-as-new ahead of waiting events; rewind restarts purged children; leases that pass over names; finished instances by completion",
+    statements: (s: string) => functionsV5(s),
   },
 ]);
 

@@ -103,6 +103,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       `CREATE INDEX instances_by_kind ON instances (kind, created_at, instance_id)`,
     ],
   },
+  {
+    version: 3,
+    description: "finished instances listed in the order they finished",
+    statements: [`CREATE INDEX instances_by_completed ON instances (completed_at, instance_id) WHERE completed_at IS NOT NULL`],
+  },
 ]);
 
 /** The newest schema version this code knows. */

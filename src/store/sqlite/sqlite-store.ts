@@ -37,6 +37,9 @@ import {
   type ActivityWorkItem,
   type CommitResult,
   type CreateInstanceRequest,
+  type FinishedInstance,
+  type FinishedPage,
+  type FinishedQuery,
   type HistoryPage,
   type HistoryPageOptions,
   type InboxMessage,
@@ -53,6 +56,7 @@ import {
   type RewindRequest,
   type Store,
   type StoreEvent,
+  type TaskNames,
 } from "../store.js";
 import {
   iso,
@@ -65,11 +69,21 @@ import {
   type MessageRow,
   type TaskRow,
 } from "./rows.js";
-import { decodePageKey, encodePageKey, foldedNames, validateDuration } from "../adapter-kit.js";
+import {
+  checkFinishedQuery,
+  decodePageKey,
+  encodePageKey,
+  finishedPage,
+  foldedNames,
+  foldedTaskNames,
+  validateDuration,
+  validateChildren,
+} from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
 import { Statements, Tx, type Params } from "./statements.js";
 import { Writes } from "./writes.js";
+import { filterOf, finishedStatement, isLeaseLive, lostInstance, lostTask, namesParams, outcomeEvent, type NamesParams } from "./params.js";
 
 export interface SqliteStoreSettings {
   /** Where the database is, for messages (a path or ":memory:"). */
@@ -148,10 +162,11 @@ export class SqliteStore implements Store {
     });
   }
 
-  async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
+  async leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined> {
     validateDuration(options.leaseMs, "leaseMs", 1);
+    const except = namesParams(foldedNames(options.except));
     return this.write((tx) => {
-      const row = this.nextReadyInstance(tx);
+      const row = this.nextReadyInstance(tx, except && { except });
       if (row === undefined) return undefined;
       const lockToken = randomUUID();
       const lockedUntil = tx.later(options.leaseMs);
@@ -202,12 +217,11 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const names = foldedNames(options.only);
-    const only = names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) };
+    const only = namesParams(foldedNames(options.only));
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx, only);
+        const row = this.nextReadyInstance(tx, only && { only });
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
@@ -217,13 +231,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
+  async leaseActivities(options: LeaseOptions & { readonly max: number; readonly names?: TaskNames | undefined }): Promise<ActivityWorkItem[]> {
     validateDuration(options.leaseMs, "leaseMs", 1);
     if (!Number.isInteger(options.max) || options.max < 0) {
       throw new InvalidArgumentError(`max must be an integer of at least 0; received ${String(options.max)}.`);
     }
+    const names = foldedTaskNames(options.names);
+    const text = names === undefined ? sql.SELECT_READY_TASK_IDS : sql.selectReadyTaskIdsSql(names.except);
+    const namesParam = names === undefined ? {} : { names: JSON.stringify(names.names) };
     return this.write((tx) => {
-      const ready = this.sql.all<{ id: number }>(sql.SELECT_READY_TASK_IDS, { now: tx.nowIso, max: options.max });
+      const ready = this.sql.all<{ id: number }>(text, { now: tx.nowIso, max: options.max, ...namesParam });
       const lockedUntil = tx.later(options.leaseMs);
       return ready.map(({ id }) => {
         const params = { id, lockToken: randomUUID(), workerId: options.workerId, lockedUntil };
@@ -323,6 +340,12 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listFinishedInstances(query: FinishedQuery): Promise<FinishedPage> {
+    const checked = checkFinishedQuery(query);
+    const statement = finishedStatement(checked);
+    return this.read(() => finishedPage(this.sql.all<FinishedInstance>(statement.text, statement.params), checked.pageSize));
+  }
+
   async purgeInstance(instanceId: string): Promise<number> {
     return this.write((tx) => {
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
@@ -355,6 +378,8 @@ export class SqliteStore implements Store {
   }
 
   async rewind(request: RewindRequest): Promise<void> {
+    const children = request.children ?? [];
+    validateChildren(request.instanceId, children);
     return this.write((tx) => {
       const { instanceId, executionId } = request;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
@@ -380,6 +405,17 @@ export class SqliteStore implements Store {
       tx.statuses.set(instanceId, RuntimeStatus.Running);
       for (const task of request.tasks) this.writes.insertTask(tx, task);
       for (const message of request.messages) this.writes.insertMessage(tx, message);
+      for (const child of children) this.writes.createChild(tx, executionId, child);
+    });
+  }
+
+  async deleteAllInstances(): Promise<number> {
+    return this.write((tx) => {
+      const [messages, history, tasks, instances] = sql.DELETE_EVERYTHING;
+      if (this.sql.run(messages, {}) > 0) tx.work.add("instances");
+      this.sql.run(history, {});
+      this.sql.run(tasks, {});
+      return this.sql.run(instances, {});
     });
   }
 
@@ -440,11 +476,15 @@ export class SqliteStore implements Store {
     return rows.map((row) => JSON.parse(row.event) as HistoryEvent);
   }
 
-  private nextReadyInstance(tx: Tx, only?: { orchestrations: string; entities: string }): InstanceRow | undefined {
+  /** The next ready instance: of any name, of the names `only` gives, or of every name but those `except` gives. */
+  private nextReadyInstance(tx: Tx, names?: { only: NamesParams } | { except: NamesParams }): InstanceRow | undefined {
+    const now = { now: tx.nowIso };
     const next =
-      only === undefined
-        ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso })
-        : this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { now: tx.nowIso, ...only });
+      names === undefined
+        ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, now)
+        : "only" in names
+          ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { ...now, ...names.only })
+          : this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_EXCEPT, { ...now, ...names.except });
     return next === undefined ? undefined : this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, next);
   }
 
@@ -531,45 +571,4 @@ export class SqliteStore implements Store {
       }
     }
   }
-}
-
-function isLeaseLive(row: InstanceRow, tx: Tx): boolean {
-  return row.locked_until !== null && row.locked_until > tx.nowIso;
-}
-
-function outcomeEvent(item: ActivityWorkItem, outcome: ActivityOutcome, now: string): HistoryEvent {
-  return outcome.ok
-    ? newEvent("TaskCompleted", now, { taskScheduledId: item.taskId, result: outcome.result })
-    : newEvent("TaskFailed", now, { taskScheduledId: item.taskId, failureDetails: outcome.failureDetails });
-}
-
-function lostInstance(item: OrchestrationWorkItem): LeaseLostError {
-  return new LeaseLostError(`orchestration instance '${item.instance.instanceId}'`);
-}
-
-function lostTask(item: ActivityWorkItem): LeaseLostError {
-  return new LeaseLostError(`activity task ${item.id} ('${item.name}' #${item.taskId} of instance '${item.instanceId}')`);
-}
-
-/** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */
-function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Params } {
-  const statuses = filter.statuses !== undefined && filter.statuses.length > 0 ? filter.statuses : undefined;
-  const shape: sql.FilterShape = {
-    statuses: statuses !== undefined,
-    createdFrom: filter.createdFrom !== undefined,
-    createdTo: filter.createdTo !== undefined,
-    instanceIdPrefix: filter.instanceIdPrefix !== undefined && filter.instanceIdPrefix !== "",
-    name: filter.name !== undefined,
-    parentInstanceId: filter.parentInstanceId !== undefined,
-  };
-  const params: Params = {
-    kind: filter.kind ?? "orchestration",
-    statuses: statuses === undefined ? null : JSON.stringify(statuses),
-    createdFrom: filter.createdFrom === undefined ? null : iso(parseTime(filter.createdFrom, "createdFrom", "up")),
-    createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),
-    prefix: filter.instanceIdPrefix,
-    name: filter.name,
-    parentInstanceId: filter.parentInstanceId,
-  };
-  return { shape, params };
 }

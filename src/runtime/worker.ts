@@ -309,7 +309,7 @@ export class Worker {
       try {
         // Slots are not held while the lease call waits: episodes committing meanwhile may enqueue
         // tasks already leased to this worker. Tasks leased beyond the free slots are handed back.
-        const items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free });
+        const items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free, names: this.#processor.taskNames() });
         failures = 0;
         for (const item of items) {
           if (this.#activeSlots < this.#maxActivities) {

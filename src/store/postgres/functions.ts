@@ -740,28 +740,28 @@ export function functionsV1(s: string, channel: string): string[] {
 }
 
 /**
- * Schema version 5: continue-as-new puts the new execution's start messages ahead of the messages
- * that were waiting for the instance (events that arrived during the episode), which follow in
- * their order; a rewind starts again the sub-orchestrations whose instance is gone; a lease may pass
+ * Schema version 5: continue-as-new puts the new execution's start messages ahead of every other
+ * message of the instance (events that arrived during the episode, or arrive while it commits),
+ * by giving them ids below any other; a rewind starts again the sub-orchestrations whose instance is gone; a lease may pass
  * over the instances of some names (another worker's); finished instances are listed in the order
  * they finished.
  */
 export function functionsV5(s: string): string[] {
   const applyCommit = commits(s)[0]!;
-  const moved = `        SELECT coalesce(max(id), 0) INTO v_upto FROM ${s}.messages WHERE instance_id = p_id;
-${startMessages(s)}        IF v_upto > 0 THEN
-          INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at, timer_id)
-          SELECT instance_id, execution_id, event, visible_at, timer_id FROM ${s}.messages
-          WHERE instance_id = p_id AND id <= v_upto ORDER BY id;
-          DELETE FROM ${s}.messages WHERE instance_id = p_id AND id <= v_upto;
-        END IF;
+  // Ids from a descending sequence, below every id the identity ever gives, the smallest to the
+  // first message: the start messages come before any message of the instance, whether it was
+  // waiting already or is being written by a transaction that commits after this one (moving the
+  // waiting ones behind could not order those).
+  const ahead = `        INSERT INTO ${s}.messages (id, instance_id, execution_id, event, visible_at) OVERRIDING SYSTEM VALUE
+        SELECT n.id, p_id, p_can->>'e', m.ev, p_now
+        FROM json_array_elements_text(p_can->'m') WITH ORDINALITY AS m(ev, ord)
+        JOIN (SELECT x.id, row_number() OVER (ORDER BY x.id) AS ord
+          FROM (SELECT nextval('${s}.messages_ahead') AS id FROM json_array_elements(p_can->'m')) x) n ON n.ord = m.ord
+        ORDER BY m.ord;
 `;
   return [
-    replaceOnce(
-      replaceOnce(replaceOnce(applyCommit, "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"), startMessages(s), moved),
-      "v_tasks record;\n",
-      "v_tasks record; v_upto bigint;\n",
-    ),
+    `CREATE SEQUENCE ${s}.messages_ahead AS bigint INCREMENT BY -1 START WITH -1 MAXVALUE -1 NO CYCLE`,
+    replaceOnce(replaceOnce(applyCommit, "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"), startMessages(s), ahead),
     `DROP FUNCTION ${s}.rewind(text, text, text[], json, json, bigint, text)`,
     // As in version 1, with p_children: the sub-orchestrations to start again, as apply_commit creates children.
     `CREATE FUNCTION ${s}.rewind(p_id text, p_exec text, p_history text[], p_tasks json, p_messages json, p_children json,

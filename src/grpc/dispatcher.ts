@@ -19,8 +19,9 @@
  *    back and runs again later.
  * 5. Some work needs no worker and is committed here: messages to an ended orchestration, a
  *    termination, early events, and entity batches without operations (lock steps only).
- * 6. A commit that sets a timer wakes the idle loop, which then waits until the earliest due time
- *    the store knows: a remote worker's timer fires as promptly as a local one.
+ * 6. A write that leaves something due later (a remote worker's timer, a scheduled start, a delayed
+ *    signal) wakes the idle loops through the store's `wakeup` event; they then wait until the
+ *    earliest due time the store knows, so that it fires when due, as a local worker's does.
  *
  * @module
  */
@@ -91,6 +92,8 @@ export class Dispatcher {
   start(): void {
     this.#running = true;
     this.#unsubscribe = this.#o.store.subscribe((event) => {
+      // Something due later (a timer, a scheduled start, a delayed signal): the idle loops work out when to wake again (invariant 6).
+      if (event.kind === "wakeup") return this.#wake();
       if (event.kind !== "work") return;
       if (event.queue !== "tasks") this.#orchestrationWake.notify();
       if (event.queue !== "instances") this.#activityWake.notify();
@@ -166,8 +169,6 @@ export class Dispatcher {
       const extras = extrasOfLeased[i];
       this.#work.hold("activity", item, { extras, version: fromWireString(extras?.version) ?? episode.item.instance.version });
     });
-    // A timer set by a remote worker fires when it is due, not at the idle loop's next look (invariant 6).
-    if (commit.messages.some((m) => m.visibleAt !== undefined)) this.#orchestrationWake.notify();
     this.offer();
   }
 

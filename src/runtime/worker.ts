@@ -155,6 +155,8 @@ export class Worker {
     if (this.#state !== "new") throw new WorkerStateError(`A worker starts once; this one is ${this.#state}.`);
     this.#state = "running";
     this.#unsubscribe = this.#store.subscribe((event) => {
+      // Something due later (a timer, a scheduled start): idle loops work out when to wake again.
+      if (event.kind === "wakeup") return this.wake();
       if (event.kind !== "work") return;
       if (event.queue !== "tasks") this.#orchestrationWake.notify();
       if (event.queue !== "instances") this.#activityWake.notify();

@@ -376,7 +376,13 @@ export type StoreEvent =
    * has it at hand without a read (in-process events of a finished orchestration, for one); a
    * client waiting for the result may take it from there.
    */
-  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus; readonly record?: InstanceRecord };
+  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus; readonly record?: InstanceRecord }
+  /**
+   * Something the write left becomes ready at `at` (ms since the epoch, later than the write): a
+   * message (a timer, a scheduled start, a delayed signal) or work handed back for later. A loop
+   * sleeping until the store's next wake-up asks again, so that it wakes in time (in-process).
+   */
+  | { readonly kind: "wakeup"; readonly at: number };
 
 /** Durable storage for Perdure. Every method is atomic. */
 export interface Store {

@@ -16,6 +16,7 @@ import {
   newTask,
   raised,
   startRequest,
+  timerFired,
   useStore,
   type StoreFactory,
 } from "./fixtures.js";
@@ -186,12 +187,39 @@ export function lifecycleCases(factory: StoreFactory): void {
       expect(events).toEqual([]);
     });
 
-    it("does not wake anyone for a message that is not visible yet", async () => {
+    it("does not announce work for a message that is not visible yet, but when it will be", async () => {
       const { store, clock } = h;
-      await store.createInstance(startRequest("a", { scheduledStartAt: clock.iso(1000) }));
       const { events } = listen();
-      await store.sendMessages([{ instanceId: "a", event: raised("e"), visibleAt: clock.iso(1000) }]);
-      expect(events).toEqual([]);
+      await store.createInstance(startRequest("a", { scheduledStartAt: clock.iso(1000) }));
+      expect(events).toEqual([{ kind: "instance", instanceId: "a", status: "Pending" }, { kind: "wakeup", at: clock.ms + 1000 }]);
+      events.length = 0;
+      await store.sendMessages([
+        { instanceId: "a", event: raised("e"), visibleAt: clock.iso(900) },
+        { instanceId: "a", event: raised("f"), visibleAt: clock.iso(500) },
+      ]);
+      expect(events).toEqual([{ kind: "wakeup", at: clock.ms + 500 }]);
+    });
+
+    it("announces when a timer set by a commit, or work handed back for later, becomes due", async () => {
+      const { store, clock } = h;
+      const item = await createAndLease(store, "a");
+      const { events } = listen();
+      const fireAt = clock.iso(200);
+      await store.commitOrchestration(
+        item,
+        commitFor(item, { tasks: [newTask("a", "a-e1", 1)], messages: [{ instanceId: "a", executionId: "a-e1", event: timerFired(2, fireAt), visibleAt: fireAt }] }),
+      );
+      expect(events).toContainEqual({ kind: "wakeup", at: clock.ms + 200 });
+      events.length = 0;
+      const [task] = await store.leaseActivities({ ...WORKER, max: 1 });
+      await store.abandonActivity(task!, 300);
+      expect(events).toEqual([{ kind: "wakeup", at: clock.ms + 300 }]);
+      events.length = 0;
+      await store.sendMessages([{ instanceId: "a", event: raised("e") }]);
+      const again = await store.leaseOrchestration(WORKER);
+      events.length = 0;
+      await store.abandonOrchestration(again!, 400);
+      expect(events).toEqual([{ kind: "wakeup", at: clock.ms + 400 }]);
     });
   });
 

@@ -171,6 +171,7 @@ export class PostgresStore implements Store {
         if (taken !== null) throw new InstanceExistsError(request.instanceId, taken as RuntimeStatus);
         tx.statuses.set(request.instanceId, RuntimeStatus.Pending);
         if ((doc.visible as number) <= tx.now) tx.work.add("instances");
+        else tx.readyAt(doc.visible as number);
         return undefined;
       });
     });
@@ -184,6 +185,7 @@ export class PostgresStore implements Store {
         const missing = rows[0]?.missing ?? null;
         if (missing !== null) throw new InstanceNotFoundError(missing);
         if (params.some((m) => m.a <= tx.now)) tx.work.add("instances");
+        for (const m of params) tx.readyAt(m.a);
       });
     });
   }
@@ -226,6 +228,7 @@ export class PostgresStore implements Store {
         const result = rows[0]?.result;
         if (result === "lost") throw lostInstance(item);
         if (result === "work") tx.work.add("instances");
+        if (delayMs > 0) tx.readyAt(tx.now + delayMs);
       });
     });
   }
@@ -327,6 +330,7 @@ export class PostgresStore implements Store {
       return tx.tail(this.text(sql.abandonTask), params, (rows: Array<{ found: boolean }>) => {
         if (rows[0]?.found !== true) throw lostTask(item);
         if (delayMs === 0) tx.work.add("tasks");
+        else tx.readyAt(tx.now + delayMs);
       });
     });
   }
@@ -502,6 +506,7 @@ export class PostgresStore implements Store {
         tx.statuses.set(instanceId, RuntimeStatus.Running);
         if (tasks.some((t) => t.w === null)) tx.work.add("tasks");
         if (messages.some((m) => m.a <= tx.now)) tx.work.add("instances");
+        for (const m of messages) tx.readyAt(m.a);
       });
     });
   }
@@ -694,6 +699,7 @@ export class PostgresStore implements Store {
       tx.work.add("instances");
     }
     if (result.o_changed) tx.statuses.set(instanceId, commit.continueAsNew === undefined ? commit.status : RuntimeStatus.Running);
+    for (const message of commit.messages) if (message.visibleAt !== undefined) tx.readyAt(parseTime(message.visibleAt, "visibleAt", "up"));
     const leased = result.o_leased ?? [];
     const leasedTasks = commit.tasks
       .filter((task) => task.lease !== undefined)
@@ -748,6 +754,7 @@ export class PostgresStore implements Store {
       events.push(record?.status === status ? { kind: "instance", instanceId, status, record } : { kind: "instance", instanceId, status });
     }
     for (const queue of tx.work) events.push({ kind: "work", queue });
+    if (tx.wakeAt !== undefined) events.push({ kind: "wakeup", at: tx.wakeAt });
     this.emit(events);
   }
 

@@ -193,6 +193,7 @@ export class SqliteStore implements Store {
       }
       if (delayMs > 0) {
         this.sql.run(sql.DELAY_VISIBLE_MESSAGES, { instanceId, visibleAt: tx.later(delayMs), now: tx.nowIso });
+        tx.readyAt(tx.now + delayMs);
       } else {
         if (this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined) tx.work.add("instances");
       }
@@ -277,6 +278,7 @@ export class SqliteStore implements Store {
       const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, visibleAt: tx.later(delayMs) };
       if (this.sql.run(sql.RELEASE_TASK_LOCK, params) === 0) throw lostTask(item);
       if (delayMs === 0) tx.work.add("tasks");
+      else tx.readyAt(tx.now + delayMs);
     });
   }
 
@@ -561,6 +563,7 @@ export class SqliteStore implements Store {
     const events: StoreEvent[] = [];
     for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
     for (const queue of tx.work) events.push({ kind: "work", queue });
+    if (tx.wakeAt !== undefined) events.push({ kind: "wakeup", at: tx.wakeAt });
     for (const event of events) {
       for (const listener of [...this.listeners]) {
         try {

@@ -54,7 +54,10 @@ export class Writes {
       visibleAt: iso(visibleMs),
       timerId: event.type === "TimerFired" ? event.timerId : null,
     });
-    if (inserted > 0 && visibleMs <= tx.now) tx.work.add("instances");
+    if (inserted > 0) {
+      if (visibleMs <= tx.now) tx.work.add("instances");
+      else tx.readyAt(visibleMs);
+    }
     return inserted > 0;
   }
 

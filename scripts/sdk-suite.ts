@@ -25,7 +25,10 @@ import { postgres, sqlite, type Store } from "../src/index.js";
 import { serveGrpc } from "../src/grpc/index.js";
 import type { Logger } from "../src/runtime/logger.js";
 
-/** The Python SDK's end-to-end files: orchestrations (sync and async), batch actions, entities, rewind, versioning, work-item filters. */
+/**
+ * The Python SDK's test files that run against a backend: orchestrations (sync and async), batch
+ * actions, entities, rewind, versioning, work-item filters, scheduled tasks, history export.
+ */
 const PYTHON_FILES = [
   "tests/durabletask/test_orchestration_e2e.py",
   "tests/durabletask/test_orchestration_async_e2e.py",
@@ -37,6 +40,11 @@ const PYTHON_FILES = [
   "tests/durabletask/test_rewind_e2e.py",
   "tests/durabletask/test_orchestration_versioning_e2e.py",
   "tests/durabletask/test_work_item_filters_e2e.py",
+  "tests/durabletask/scheduled/test_scheduled_e2e.py",
+  "tests/durabletask/extensions/history_export/test_orchestrator.py",
+  "tests/durabletask/extensions/history_export/test_activities.py",
+  "tests/durabletask/extensions/history_export/test_entity.py",
+  "tests/durabletask/extensions/history_export/test_client.py",
 ];
 
 /** The JavaScript SDK's over-the-wire suite, without the files that need Azure services (see the README). */

@@ -20,12 +20,11 @@
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
-import { newEvent, type HistoryEvent } from "../../core/history.js";
+import type { HistoryEvent } from "../../core/history.js";
 import {
   InstanceExistsError,
   InstanceNotFoundError,
   InvalidInstanceStateError,
-  LeaseLostError,
   StoreClosedError,
 } from "../errors.js";
 import {
@@ -59,7 +58,6 @@ import {
   type TaskNames,
 } from "../store.js";
 import {
-  iso,
   parseTime,
   rowId,
   toActivityWorkItem,
@@ -81,7 +79,7 @@ import {
 } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
-import { Statements, Tx, type Params } from "./statements.js";
+import { Statements, Tx } from "./statements.js";
 import { Writes } from "./writes.js";
 import { filterOf, finishedStatement, isLeaseLive, lostInstance, lostTask, namesParams, outcomeEvent, type NamesParams } from "./params.js";
 

@@ -62,7 +62,7 @@ export type { SqliteOptions } from "./store/sqlite/index.js";
 export { postgres } from "./store/postgres/index.js";
 export type { PostgresOptions, PostgresStore } from "./store/postgres/index.js";
 export { RuntimeStatus, isTerminal } from "./store/store.js";
-export type { Store, InstanceFilter, StoreEvent } from "./store/store.js";
+export type { Store, InstanceFilter, StoreEvent, QueryOrder, StatusCounts } from "./store/store.js";
 export {
   InstanceExistsError,
   InstanceNotFoundError,
@@ -86,6 +86,7 @@ export {
 export type {
   EntityStateResponse,
   EntityMetadata,
+  EntityDescription,
   ListEntitiesOptions,
   EntityPage,
   CleanEntityStorageOptions,
@@ -98,6 +99,7 @@ export type { Logger, LogLevel } from "./runtime/logger.js";
 // HTTP: the management API, HTTP functions, check-status responses
 export { createHttpHandler } from "./http/handler.js";
 export type { FetchHandler, HttpHandlerOptions } from "./http/handler.js";
+export type { DashboardOptions } from "./http/dashboard.js";
 export { serve } from "./http/serve.js";
 export type { ServeOptions, HttpServer } from "./http/serve.js";
 export {

@@ -4,8 +4,8 @@
  *
  * @module
  */
-import { CliError, ExitCode, responseError, usageError } from "./errors.js";
-import { parseJsonOption, type Output } from "./instance-commands.js";
+import { CliError, ExitCode, responseError } from "./errors.js";
+import { parseJsonOption, parseTopOption, type Output } from "./instance-commands.js";
 import type { Target } from "./target.js";
 
 interface EntityJson {
@@ -37,7 +37,7 @@ export async function entitySignalCommand(target: Target, o: Output, name: strin
 
 export async function entityListCommand(target: Target, o: Output, opts: { name?: string; top?: string }): Promise<void> {
   const top = opts.top ?? "100";
-  if (!/^\d+$/.test(top) || Number(top) < 1 || Number(top) > 1000) throw usageError(`--top must be an integer from 1 to 1000; received '${top}'.`);
+  parseTopOption(top);
   const response = await ok(await target.request("GET", opts.name === undefined ? "/entities" : `/entities/${enc(opts.name)}`, { query: { top, fetchState: "true" } }), 200);
   const entities = (await response.json()) as EntityJson[];
   if (o.json) o.out(JSON.stringify(entities));

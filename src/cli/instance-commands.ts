@@ -7,7 +7,10 @@
  */
 import type { CheckStatusPayload } from "../http/check-status.js";
 import type { StatusJson } from "../http/status-json.js";
-import { RuntimeStatus } from "../store/store.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { validateInstanceId } from "../core/ids.js";
+import { checkPageSize, parseStatusList, parseTime } from "../runtime/arguments.js";
+import type { RuntimeStatus } from "../store/store.js";
 import { CliError, ExitCode, responseError, usageError } from "./errors.js";
 import { instancesTable, statusText, timeline } from "./format.js";
 import type { Target } from "./target.js";
@@ -30,12 +33,19 @@ export function parseJsonOption(name: string, text: string | undefined): unknown
   }
 }
 
-/** A date option as ISO 8601; a date alone means midnight UTC. */
+/** Runs a shared argument check, its InvalidArgumentError becoming a usage error (exit 2). */
+function asUsage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw usageError(error.message);
+    throw error;
+  }
+}
+
+/** A date option as ISO 8601 (nothing else); a date alone, or a time without an offset, is UTC. */
 export function parseDateOption(name: string, text: string | undefined): string | undefined {
-  if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw usageError(`${name} must be a date or time such as 2026-01-31 or 2026-01-31T12:00:00Z; received '${text}'.`);
-  return new Date(ms).toISOString();
+  return asUsage(() => parseTime(text, name));
 }
 
 async function ok(response: Response, expected: readonly number[]): Promise<Response> {
@@ -44,6 +54,7 @@ async function ok(response: Response, expected: readonly number[]): Promise<Resp
 }
 
 export async function startCommand(target: Target, o: Output, name: string, opts: { input?: string; id?: string }): Promise<void> {
+  if (opts.id !== undefined) asUsage(() => validateInstanceId(opts.id));
   const input = parseJsonOption("--input", opts.input);
   const path = `/orchestrators/${enc(name)}${opts.id === undefined ? "" : `/${enc(opts.id)}`}`;
   const response = await ok(await target.request("POST", path, { body: input }), [202]);
@@ -71,7 +82,8 @@ export interface ListOptions {
 
 export async function listCommand(target: Target, o: Output, opts: ListOptions): Promise<void> {
   const top = opts.top ?? "100";
-  if (!/^\d+$/.test(top) || Number(top) < 1 || Number(top) > 1000) throw usageError(`--top must be an integer from 1 to 1000; received '${top}'.`);
+  parseTopOption(top);
+  if (opts.prefix === "") throw usageError("--prefix must not be empty; leave it out to list every instance.");
   const query = {
     runtimeStatus: parseStatuses(opts.status)?.join(","),
     createdTimeFrom: parseDateOption("--created-from", opts.createdFrom),
@@ -118,7 +130,7 @@ async function purgeMany(target: Target, o: Output, opts: PurgeOptions): Promise
   const createdFrom = parseDateOption("--created-after", opts.createdAfter) ?? new Date(0).toISOString();
   const progress = (text: string): void => o.err(`\rPurging… ${text}`);
   if (target.client !== undefined) {
-    const statuses = parseStatuses(opts.status);
+    const statuses = parseStatuses(opts.status, { finishedOnly: true });
     const count = await target.client.purgeBy({ createdFrom, createdTo, statuses }, (n) => progress(`${n} purged`));
     o.err("\n");
     return count;
@@ -126,7 +138,7 @@ async function purgeMany(target: Target, o: Output, opts: PurgeOptions): Promise
   const started = Date.now();
   const timer = setInterval(() => progress(`${Math.round((Date.now() - started) / 1000)}s, waiting for the server`), 1000);
   try {
-    const query = { createdTimeFrom: createdFrom, createdTimeTo: createdTo, runtimeStatus: parseStatuses(opts.status)?.join(",") };
+    const query = { createdTimeFrom: createdFrom, createdTimeTo: createdTo, runtimeStatus: parseStatuses(opts.status, { finishedOnly: true })?.join(",") };
     const response = await target.request("DELETE", "/instances", { query });
     if (response.status === 404) return 0;
     return ((await (await ok(response, [200])).json()) as { instancesDeleted: number }).instancesDeleted;
@@ -136,15 +148,14 @@ async function purgeMany(target: Target, o: Output, opts: PurgeOptions): Promise
   }
 }
 
-/** A comma-separated list of runtime statuses, any case. */
-export function parseStatuses(list: string | undefined): RuntimeStatus[] | undefined {
-  if (list === undefined) return undefined;
-  const known = Object.values(RuntimeStatus);
-  return list.split(",").map((item) => {
-    const status = known.find((k) => k.toLowerCase() === item.trim().toLowerCase());
-    if (status === undefined) throw usageError(`--status takes statuses among ${known.join(", ")}; received '${item.trim()}'.`);
-    return status;
-  });
+/** `--top`: a page size, as every list takes it. */
+export function parseTopOption(top: string): number {
+  return asUsage(() => checkPageSize(/^\d+$/.test(top) ? Number(top) : top, "--top")!);
+}
+
+/** A comma-separated list of runtime statuses, any case; with `finishedOnly`, statuses of finished instances only. */
+export function parseStatuses(list: string | undefined, options: { finishedOnly?: boolean } = {}): RuntimeStatus[] | undefined {
+  return asUsage(() => parseStatusList(list, "--status", options));
 }
 
 export async function purgeCommand(target: Target, o: Output, id: string | undefined, opts: PurgeOptions): Promise<void> {

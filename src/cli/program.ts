@@ -6,8 +6,10 @@
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
+import { ErrorCode, PerdureError } from "../core/errors.js";
+import { entityKeyProblem, isWellFormed, nameProblem } from "../core/ids.js";
 import { entityGetCommand, entityListCommand, entitySignalCommand } from "./entity-commands.js";
-import { CliError, ExitCode } from "./errors.js";
+import { CliError, ExitCode, usageError } from "./errors.js";
 import {
   historyCommand,
   listCommand,
@@ -43,7 +45,7 @@ function version(): string {
 
 const EXAMPLES = `
 Examples:
-  $ perdure dev ./app.ts                     worker + HTTP API on ./perdure.db, port 7071
+  $ perdure dev ./app.ts                     worker + HTTP API + dashboard on ./perdure.db, port 7071
   $ perdure start Pipeline --input '{"day":"2026-11-28"}' --id run-1
   $ perdure status run-1
   $ perdure list --status Running,Failed --top 20
@@ -63,12 +65,33 @@ PERDURE_API_KEY). Exit codes: 0 ok, 1 the operation failed (not found, wrong sta
 
 type Action = (target: Target, output: Output, args: string[], opts: Record<string, string | undefined>) => Promise<void>;
 
+/**
+ * The check of each kind of positional argument, by its name in the command's spec: what is wrong
+ * with a value, or undefined. An empty id or name is misuse, never "all" or "a random one".
+ */
+const ARGUMENT_CHECKS: Readonly<Record<string, (value: string) => string | undefined>> = {
+  "instance-id": (id) => (id.length === 0 ? "it is empty" : isWellFormed(id) ? undefined : "it is not well-formed Unicode"),
+  name: nameProblem,
+  event: nameProblem,
+  operation: nameProblem,
+  key: entityKeyProblem,
+};
+
+function checkArguments(command: Command, args: readonly string[]): void {
+  command.registeredArguments.forEach((argument, i) => {
+    const value = args[i];
+    const problem = value === undefined ? undefined : ARGUMENT_CHECKS[argument.name()]?.(value);
+    if (problem !== undefined) throw usageError(`Invalid <${argument.name()}> ${JSON.stringify(value)}: ${problem}.`);
+  });
+}
+
 /** Adds the options every instance command takes, and runs its action on the target they name. */
 function instanceCommand(program: Command, io: Io, spec: string, description: string, action: Action): Command {
   return program
     .command(spec)
     .description(description)
     .option("--store <path|url>", `a SQLite file or postgres:// URL to read directly (default ./${DEFAULT_STORE})`)
+    .option("--schema <name>", "the schema of a postgres:// store (default perdure)")
     .option("--url <url>", "a running server's base URL, e.g. http://127.0.0.1:7071")
     .option("--api-key <key>", "the server's API key (default: PERDURE_API_KEY)")
     .option("--json", "print JSON, for machines")
@@ -76,7 +99,8 @@ function instanceCommand(program: Command, io: Io, spec: string, description: st
       const command = all.at(-1) as Command;
       const opts = command.opts<Record<string, string | undefined> & { json?: boolean }>();
       const args = command.args.slice(0, command.registeredArguments.length);
-      const target = await openTarget({ store: opts.store, url: opts.url, apiKey: opts.apiKey });
+      checkArguments(command, args);
+      const target = await openTarget({ store: opts.store, schema: opts.schema, url: opts.url, apiKey: opts.apiKey });
       try {
         await action(target, { json: opts.json === true, out: io.out, err: io.err }, args, opts);
       } finally {
@@ -90,13 +114,15 @@ function runCommand(program: Command, name: string, description: string, parts: 
     .command(`${name} <app-module>`)
     .description(description)
     .option("--store <path|url>", "a SQLite file (created if absent) or postgres:// URL", DEFAULT_STORE)
+    .option("--schema <name>", "the schema of a postgres:// store (default perdure)")
     .addOption(new Option("--log-level <level>", "debug, info, warn, error or silent").choices(["debug", "info", "warn", "error", "silent"]));
   if (parts.http) {
     command
       .option("--port <port>", "the HTTP port (0 picks a free one)", "7071")
       .option("--hostname <address>", "the address to bind; 0.0.0.0 exposes the server to the network", "127.0.0.1")
       .option("--api-key <key>", "require this key on the management API (default: PERDURE_API_KEY)")
-      .option("--grpc <port>", "also serve the Durable Task protocol (gRPC) on this port, for the official Durable Task SDKs");
+      .option("--grpc <port>", "also serve the Durable Task protocol (gRPC) on this port, for the official Durable Task SDKs")
+      .option("--no-dashboard", "do not serve the web dashboard at /");
   }
   command.action(async (modulePath: string, opts: RunOptions) => {
     process.exitCode = await runApp(modulePath, { ...opts, apiKey: opts.apiKey ?? process.env.PERDURE_API_KEY }, parts, name);
@@ -179,6 +205,11 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     if (error instanceof CliError) {
       io.err(`perdure: ${error.message}\n`);
       return error.exitCode;
+    }
+    // An argument the shared checks refused (a store opened directly reaches them without HTTP).
+    if (error instanceof PerdureError && error.code === ErrorCode.InvalidArgument) {
+      io.err(`perdure: ${error.message.split("\n")[0]}\n`);
+      return ExitCode.Usage;
     }
     const message = error instanceof Error ? `${error.name === "Error" ? "" : `${error.name}: `}${error.message}` : String(error);
     io.err(`perdure: ${message.split("\n")[0]}\n`);

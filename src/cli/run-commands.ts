@@ -19,12 +19,16 @@ import { describeStore, openStore } from "./open-store.js";
 
 export interface RunOptions {
   readonly store: string;
+  /** The schema of a PostgreSQL store (default "perdure"). */
+  readonly schema?: string | undefined;
   readonly port?: string | undefined;
   readonly hostname?: string | undefined;
   readonly apiKey?: string | undefined;
   readonly logLevel?: string | undefined;
   /** Also serve the Durable Task protocol (gRPC) on this port. */
   readonly grpc?: string | undefined;
+  /** Serve the web dashboard at `/` (default true; `--no-dashboard` sets it false). */
+  readonly dashboard?: boolean | undefined;
 }
 
 export interface RunParts {
@@ -57,12 +61,13 @@ function parseLevel(text: string | undefined, fallback: LogLevel): LogLevel {
   return text as LogLevel;
 }
 
-function describeApp(app: App, server: HttpServer | undefined): string[] {
+function describeApp(app: App, server: HttpServer | undefined, dashboard: boolean): string[] {
   const lines = [
     `  orchestrations: ${app.orchestrationNames.join(", ") || "none"}`,
     `  activities:     ${app.activityNames.join(", ") || "none"}`,
   ];
   if (server === undefined) return lines;
+  if (dashboard) lines.push(`  dashboard:      ${server.url}/`);
   lines.push(`  management API: ${server.url}${MANAGEMENT_BASE_PATH}  (OpenAPI: ${server.url}${MANAGEMENT_BASE_PATH}/openapi.json)`);
   for (const fn of app.httpFunctions) lines.push(`  HTTP function:  ${fn.method} ${server.url}${fn.route}`);
   return lines;
@@ -87,8 +92,9 @@ function untilSignal(): Promise<NodeJS.Signals> {
 async function listen(app: App, store: Store, options: RunOptions, logLevel: LogLevel): Promise<HttpServer> {
   const port = parsePort(options.port);
   const hostname = options.hostname ?? "127.0.0.1";
+  const dashboard = options.dashboard ?? true;
   try {
-    return await serve({ app, client: createClient(store, { app }), port, hostname, apiKey: options.apiKey, logger: consoleLogger(logLevel) });
+    return await serve({ app, client: createClient(store, { app }), port, hostname, apiKey: options.apiKey, logger: consoleLogger(logLevel), dashboard });
   } catch (error) {
     const code = (error as { code?: string }).code;
     throw new CliError(ExitCode.Failed, `Cannot listen on ${hostname}:${port}: ${code === "EADDRINUSE" ? "the port is in use" : (error as Error).message}.`);
@@ -101,7 +107,7 @@ export async function runApp(modulePath: string, options: RunOptions, parts: Run
   const logLevel = parseLevel(options.logLevel, parts.http && parts.worker ? "info" : "warn");
   parsePort(options.port);
   if (options.grpc !== undefined) parsePort(options.grpc, "--grpc");
-  const store = await openStore(options.store, { mustExist: false });
+  const store = await openStore(options.store, { mustExist: false, schema: options.schema });
   let worker: Worker | undefined;
   let server: HttpServer | undefined;
   let grpc: GrpcServer | undefined;
@@ -112,7 +118,7 @@ export async function runApp(modulePath: string, options: RunOptions, parts: Run
     if (parts.http) server = await listen(app, store, options, logLevel);
     const what = [parts.worker ? `worker ${worker!.workerId}` : "", server ? `listening on ${server.url}` : ""].filter(Boolean).join(", ");
     const grpcLine = grpc === undefined ? [] : [`  gRPC (Durable Task protocol): ${options.hostname ?? "127.0.0.1"}:${grpc.port}`];
-    console.log([`perdure ${title}: ${what}`, `  store:          ${describeStore(options.store)}`, ...describeApp(app, server), ...grpcLine].join("\n"));
+    console.log([`perdure ${title}: ${what}`, `  store:          ${describeStore(options.store)}`, ...describeApp(app, server, options.dashboard ?? true), ...grpcLine].join("\n"));
     const signal = await untilSignal();
     console.error(`perdure ${title}: ${signal}, stopping (again to stop at once)…`);
   } finally {

@@ -13,6 +13,8 @@ import { DEFAULT_STORE, openStore } from "./open-store.js";
 
 export interface TargetOptions {
   readonly store?: string | undefined;
+  /** The schema of a PostgreSQL store (default "perdure"). */
+  readonly schema?: string | undefined;
   readonly url?: string | undefined;
   readonly apiKey?: string | undefined;
 }
@@ -72,8 +74,11 @@ export async function openTarget(options: TargetOptions): Promise<Target> {
   if (options.store !== undefined && options.url !== undefined) throw usageError("Pass either --store or --url, not both.");
   const apiKey = options.apiKey ?? process.env.PERDURE_API_KEY;
   const url = options.url ?? (options.store === undefined ? process.env.PERDURE_URL : undefined);
-  if (url !== undefined) return networkTarget(url, apiKey);
-  const store = await openStore(options.store ?? process.env.PERDURE_STORE ?? DEFAULT_STORE, { mustExist: true });
+  if (url !== undefined) {
+    if (options.schema !== undefined) throw usageError("--schema goes with a postgres:// --store; a server's --url names its own store.");
+    return networkTarget(url, apiKey);
+  }
+  const store = await openStore(options.store ?? process.env.PERDURE_STORE ?? DEFAULT_STORE, { mustExist: true, schema: options.schema });
   const client = createClient(store);
   // A 500 hides its cause from remote callers; the local user of the store is shown it.
   let failure: unknown;

@@ -11,20 +11,44 @@ import { InvalidArgumentError } from "./errors.js";
 /** Longest instance id accepted (Durable Functions' limit). */
 export const MAX_INSTANCE_ID_LENGTH = 100;
 
+/** Longest name accepted for an orchestration, activity, entity, event or operation. */
+export const MAX_NAME_LENGTH = 256;
+
+/**
+ * True when `text` is well-formed Unicode: no lone surrogate. A lone surrogate has no UTF-8
+ * form, so a store would keep another string than the one given (SQLite and PostgreSQL both
+ * replace it), and the caller could never find it again by the same id.
+ */
+export function isWellFormed(text: string): boolean {
+  return !/\p{Surrogate}/u.test(text);
+}
+
+/** True when `text` holds a control character (C0, DEL or C1). */
+export function hasControlCharacter(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return /[\u0000-\u001f\u007f-\u009f]/.test(text);
+}
+
+/** What is wrong with the characters of an id (not its length or prefix), or undefined. */
+function idCharactersProblem(id: string): string | undefined {
+  if (!isWellFormed(id)) return "it is not well-formed Unicode (it holds a lone surrogate)";
+  const bad = /[/\\#?]/.exec(id);
+  if (bad) return `it contains '${bad[0]}'; '/', '\\', '#' and '?' are not allowed`;
+  if (hasControlCharacter(id)) return "it contains a control character";
+  return undefined;
+}
+
 /**
  * Why an instance id is invalid, or `undefined` when it is valid. Durable Functions' rules: 1–100
- * characters, not starting with `@` (reserved for entities), no `/`, `\`, `#`, `?`, no control characters.
+ * characters, not starting with `@` (reserved for entities), no `/`, `\`, `#`, `?`, no control
+ * characters; and well-formed Unicode.
  */
 export function instanceIdProblem(id: unknown): string | undefined {
-  if (typeof id !== "string") return `it must be a string, not ${id === null ? "null" : typeof id}`;
+  if (typeof id !== "string") return `it must be a string, not ${describeType(id)}`;
   if (id.length === 0) return "it is empty";
   if (id.length > MAX_INSTANCE_ID_LENGTH) return `it has ${id.length} characters; the limit is ${MAX_INSTANCE_ID_LENGTH}`;
   if (id.startsWith("@")) return "it starts with '@', which is reserved for entity ids";
-  const bad = /[/\\#?]/.exec(id);
-  if (bad) return `it contains '${bad[0]}'; '/', '\\', '#' and '?' are not allowed`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(id)) return "it contains a control character";
-  return undefined;
+  return idCharactersProblem(id);
 }
 
 /** Throws InvalidArgumentError when `id` breaks the instance id rules. */
@@ -32,8 +56,57 @@ export function validateInstanceId(id: unknown): asserts id is string {
   const problem = instanceIdProblem(id);
   if (problem !== undefined) {
     throw new InvalidArgumentError(
-      `Invalid instance id ${JSON.stringify(id)}: ${problem}. Use 1–${MAX_INSTANCE_ID_LENGTH} characters without '/', '\\', '#', '?' or control characters, not starting with '@'.`,
+      `Invalid instance id ${quote(id)}: ${problem}. Use 1–${MAX_INSTANCE_ID_LENGTH} characters of well-formed Unicode without '/', '\\', '#', '?' or control characters, not starting with '@'.`,
     );
+  }
+}
+
+/**
+ * Why an entity key is invalid, or undefined: non-empty, well-formed, without the characters an
+ * instance id may not hold (its length is checked with the whole entity id).
+ */
+export function entityKeyProblem(key: unknown): string | undefined {
+  if (typeof key !== "string") return `it must be a string, not ${describeType(key)}`;
+  if (key.length === 0) return "it is empty";
+  return idCharactersProblem(key);
+}
+
+/**
+ * Why a name (of an orchestration, activity, entity, event or operation) is invalid, or
+ * undefined: a non-empty string of well-formed Unicode, at most {@link MAX_NAME_LENGTH}
+ * characters, without control characters.
+ */
+export function nameProblem(name: unknown): string | undefined {
+  if (typeof name !== "string") return `it must be a string, not ${describeType(name)}`;
+  if (name.length === 0) return "it is empty";
+  if (name.length > MAX_NAME_LENGTH) return `it has ${name.length} characters; the limit is ${MAX_NAME_LENGTH}`;
+  if (!isWellFormed(name)) return "it is not well-formed Unicode (it holds a lone surrogate)";
+  if (hasControlCharacter(name)) return "it contains a control character";
+  return undefined;
+}
+
+/**
+ * Throws InvalidArgumentError when `name` is not a valid name; `what` says which name, e.g.
+ * "raiseEvent() event name".
+ */
+export function validateName(name: unknown, what: string): asserts name is string {
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new InvalidArgumentError(`Invalid ${what} ${quote(name)}: ${problem}.`);
+}
+
+/** `typeof`, with null and arrays told apart, for messages. */
+export function describeType(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  return typeof value;
+}
+
+/** A value as a message shows it: JSON where it has one (lone surrogates escaped), else its string. */
+export function quote(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
   }
 }
 

@@ -14,7 +14,7 @@
  */
 import { InvalidArgumentError } from "../core/errors.js";
 import { newEvent, type ExecutionStartedEvent, type HistoryEvent } from "../core/history.js";
-import { validateInstanceId } from "../core/ids.js";
+import { hasControlCharacter, validateInstanceId } from "../core/ids.js";
 import type { Client } from "../runtime/client.js";
 import { newExecutionId, newInstanceId } from "../runtime/ids.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "../runtime/payloads.js";
@@ -266,9 +266,12 @@ export class Management {
     return record;
   }
 
-  /** The orchestration instance of that id; an entity's row is not one. */
+  /**
+   * The orchestration instance of that id; an entity's row is not one. An id no instance can have
+   * (with a control character, which PostgreSQL cannot even compare) names none.
+   */
   async orchestration(instanceId: string): Promise<InstanceRecord | undefined> {
-    const record = instanceId === "" ? undefined : await this.store.getInstance(instanceId);
+    const record = instanceId === "" || hasControlCharacter(instanceId) ? undefined : await this.store.getInstance(instanceId);
     return record?.kind === "orchestration" ? record : undefined;
   }
 

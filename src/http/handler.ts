@@ -9,6 +9,8 @@
  * 2. No body over `maxBodyBytes` reaches a route: it is refused with 413, whether it announces
  *    its length or streams.
  * 3. No response carries a stack trace: errors go through the one table of `errors.ts`.
+ * 4. With `dashboard`, the page and its files carry a Content-Security-Policy without inline
+ *    script (`dashboard.ts`).
  *
  * @module
  */
@@ -22,7 +24,9 @@ import { DEFAULT_MAX_PAYLOAD_BYTES } from "../runtime/payloads.js";
 import { MANAGEMENT_BASE_PATH, type App, type HttpFunctionRequest, type RegisteredHttpFunction } from "../sdk/app.js";
 import { httpClient } from "./check-status.js";
 import { HttpErrorCode, UnauthorizedError, errorResponse, jsonError } from "./errors.js";
+import { mountDashboard, type DashboardOptions } from "./dashboard.js";
 import { managementApi } from "./management-api.js";
+import { checkPercentEncoding } from "./params.js";
 
 /** A standard fetch handler. */
 export type FetchHandler = (request: Request) => Promise<Response>;
@@ -38,6 +42,12 @@ export interface HttpHandlerOptions {
   readonly maxBodyBytes?: number | undefined;
   /** Where failures that answer 500 are logged (default: the console, warnings and up). */
   readonly logger?: Logger | undefined;
+  /**
+   * Serve the dashboard: the page at `/`, its files under `/assets/` (default false). It is not
+   * behind the API key (it holds no data); it asks for the key and sends it with every call. An
+   * app's own HTTP function on `GET /` takes precedence.
+   */
+  readonly dashboard?: boolean | DashboardOptions | undefined;
 }
 
 function digest(text: string): Buffer {
@@ -60,8 +70,10 @@ function requireApiKey(apiKey: string) {
  * standard one whatever the server adapter made, so routes see one kind of request.
  */
 function limitBody(maxBytes: number) {
+  // The rest of the body is not read: the connection is closed after the answer, or the next
+  // request on it would start inside the unread body.
   const tooLarge = (): Response =>
-    jsonError(413, RuntimeErrorCode.PayloadTooLarge, `The request body is over the limit of ${maxBytes} bytes.`);
+    jsonError(413, RuntimeErrorCode.PayloadTooLarge, `The request body is over the limit of ${maxBytes} bytes.`, { connection: "close" });
   return async (c: Context, next: Next): Promise<Response | void> => {
     const raw = c.req.raw;
     if (raw.body === null || raw.method === "GET" || raw.method === "HEAD") return next();
@@ -126,7 +138,14 @@ export function createHttpHandler(options: HttpHandlerOptions): FetchHandler {
     router.use(MANAGEMENT_BASE_PATH, auth);
     router.use(`${MANAGEMENT_BASE_PATH}/*`, auth);
   }
+  const wellEncoded = async (c: Context, next: Next): Promise<void> => {
+    checkPercentEncoding(c.req.url);
+    await next();
+  };
+  router.use(MANAGEMENT_BASE_PATH, wellEncoded);
+  router.use(`${MANAGEMENT_BASE_PATH}/*`, wellEncoded);
   router.route(MANAGEMENT_BASE_PATH, managementApi(options.client, options.app));
   for (const fn of options.app?.httpFunctions ?? []) mountHttpFunction(router, options.client, fn);
+  if (options.dashboard) mountDashboard(router, options.dashboard === true ? {} : options.dashboard);
   return async (request) => router.fetch(request);
 }

@@ -21,6 +21,7 @@ import { InstanceExistsError, InstanceNotFoundError } from "../store/errors.js";
 import { isTerminal, type RuntimeStatus } from "../store/store.js";
 import { createCheckStatusResponse, waitForCompletionOrCreateCheckStatusResponse } from "./check-status.js";
 import { BadRequestError, HttpError, HttpErrorCode, jsonError } from "./errors.js";
+import { INSPECTION_ROUTES } from "./inspection-api.js";
 import { MANAGEMENT_OPENAPI } from "./openapi.js";
 import { Query, isJsonContentType, parseJsonBody } from "./params.js";
 import { toStatusJson } from "./status-json.js";
@@ -89,8 +90,10 @@ async function listInstances(client: Client, c: Context): Promise<Response> {
     createdFrom: query.date("createdTimeFrom"),
     createdTo: query.date("createdTimeTo"),
     statuses: query.statuses("runtimeStatus"),
-    instanceIdPrefix: query.string("instanceIdPrefix"),
-    pageSize: query.integer("top", 1, 1000) ?? 100,
+    instanceIdPrefix: query.string("instanceIdPrefix") || undefined,
+    name: query.string("name") || undefined,
+    order: query.order("order"),
+    pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     showInput,
   });
@@ -119,7 +122,7 @@ async function purgeInstances(client: Client, c: Context): Promise<Response> {
   const createdFrom = query.date("createdTimeFrom");
   if (createdFrom === undefined) throw new BadRequestError("Please provide value for 'createdTimeFrom' parameter.");
   const createdTo = query.date("createdTimeTo") ?? new Date().toISOString();
-  const instancesDeleted = await client.purgeBy({ createdFrom, createdTo, statuses: query.statuses("runtimeStatus") });
+  const instancesDeleted = await client.purgeBy({ createdFrom, createdTo, statuses: query.statuses("runtimeStatus", { finishedOnly: true }) });
   if (instancesDeleted === 0) return jsonError(404, HttpErrorCode.NotFound, "No finished instance matches the filter.");
   return Response.json({ instancesDeleted }, { status: 200 });
 }
@@ -139,10 +142,14 @@ type Operation = "terminate" | "suspend" | "resume";
 function operation(name: Operation) {
   return async (client: Client, c: Context): Promise<Response> => {
     const instanceId = c.req.param("instanceId")!;
-    const reason = new Query(c.req.url).string("reason");
+    const query = new Query(c.req.url);
+    const reason = query.string("reason");
+    // Terminating recursively also terminates the instance's running sub-orchestrations.
+    const recursive = name === "terminate" ? query.boolean("recursive", false) : false;
     const status = await statusOf(client, instanceId);
     if (isTerminal(status)) return gone(instanceId, status, name);
-    await client[name](instanceId, reason);
+    if (name === "terminate") await client.terminate(instanceId, reason, { recursive });
+    else await client[name](instanceId, reason);
     return new Response(null, { status: 202 });
   };
 }
@@ -226,7 +233,7 @@ async function listEntities(client: Client, c: Context): Promise<Response> {
   const fetchState = query.boolean("fetchState", false);
   const page = await client.listEntities({
     name: c.req.param("entityName"),
-    pageSize: query.integer("top", 1, 1000) ?? 100,
+    pageSize: query.pageSize("top") ?? 100,
     continuationToken: c.req.header(CONTINUATION_HEADER) || undefined,
     includeState: fetchState,
   });
@@ -262,6 +269,7 @@ export const MANAGEMENT_ROUTES: readonly ManagementRoute[] = Object.freeze([
   { method: "POST", path: "/entities/{entityName}/{entityKey}", handle: signalEntity },
   { method: "DELETE", path: "/entities/{entityName}/{entityKey}", handle: deleteEntity },
   { method: "GET", path: "/openapi.json", handle: () => Response.json(MANAGEMENT_OPENAPI) },
+  ...INSPECTION_ROUTES,
 ]);
 
 /** `{name}` → `:name`, the router's spelling of a parameter. */

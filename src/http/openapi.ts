@@ -6,6 +6,7 @@
  * @module
  */
 import { MANAGEMENT_BASE_PATH } from "../sdk/app.js";
+import { INSPECTION_PATHS, INSPECTION_SCHEMAS } from "./openapi-inspection.js";
 
 type Json = Readonly<Record<string, unknown>>;
 
@@ -25,8 +26,12 @@ const reason = queryParam("reason", { type: "string" }, "Why; recorded in the hi
 const booleanQuery = (name: string, fallback: boolean, description: string): Json =>
   queryParam(name, { type: "boolean", default: fallback }, description);
 const secondsQuery = (name: string, description: string): Json => queryParam(name, { type: "number", exclusiveMinimum: 0 }, description);
-const createdFrom = queryParam("createdTimeFrom", { type: "string", format: "date-time" }, "Created at or after this time.");
-const createdTo = queryParam("createdTimeTo", { type: "string", format: "date-time" }, "Created at or before this time.");
+const createdFrom = queryParam(
+  "createdTimeFrom",
+  { type: "string", format: "date-time" },
+  "Created at or after this time: ISO 8601, a date (midnight UTC) or a date-time (UTC without an offset). Anything else is a 400.",
+);
+const createdTo = queryParam("createdTimeTo", { type: "string", format: "date-time" }, "Created at or before this time (ISO 8601, as createdTimeFrom).");
 const runtimeStatus = queryParam("runtimeStatus", { type: "string" }, "Comma-separated runtime statuses, e.g. Completed,Failed.");
 const waitParams = [
   secondsQuery("timeout", "With pollingInterval: wait up to this many seconds for the instance to finish."),
@@ -124,8 +129,11 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
     title: "Perdure management API",
     version: "1.0.0",
     description:
-      "Durable Functions' HTTP management API. With an API key configured, every route needs it in the " +
-      "'x-api-key' header or the 'code' query parameter.",
+      "Durable Functions' HTTP management API, and routes of Perdure's own for tools that inspect a store " +
+      "(instance counts, raw history pages, entity details). With an API key configured, every route needs it in the " +
+      "'x-api-key' header or the 'code' query parameter. A URL with a malformed percent-encoding is a 400; " +
+      "an entity's id (@name@key) names no orchestration instance (404 on the instance routes); a body over " +
+      "the size limit is a 413, after which the server closes the connection.",
   },
   servers: [{ url: MANAGEMENT_BASE_PATH }],
   security: [{ apiKeyHeader: [] }, { apiKeyQuery: [] }, {}],
@@ -141,12 +149,14 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
           createdTo,
           runtimeStatus,
           queryParam("instanceIdPrefix", { type: "string" }, "Only ids starting with this."),
+          queryParam("name", { type: "string" }, "Only instances of this orchestration name (exact; not in Durable Functions)."),
+          queryParam("order", { enum: ["desc", "asc"], default: "desc" }, "By creation time: newest first (desc) or oldest first (asc); keep it while paging."),
           booleanQuery("showInput", true, "Include each input."),
           queryParam("top", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
           { name: "x-ms-continuation-token", in: "header", schema: { type: "string" }, description: "The token of the previous page." },
         ],
         responses: {
-          "200": reply("A page of statuses, newest first.", { type: "array", items: ref("Status") }, {
+          "200": reply("A page of statuses, newest first (or oldest first with order=asc).", { type: "array", items: ref("Status") }, {
             "x-ms-continuation-token": { schema: { type: "string" }, description: "Present when more pages follow." },
           }),
           "400": badRequest,
@@ -158,7 +168,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         parameters: [{ ...createdFrom, required: true }, createdTo, runtimeStatus],
         responses: {
           "200": reply("Purged.", ref("PurgeResult")),
-          "400": error("createdTimeFrom is missing, or a parameter is malformed."),
+          "400": error("createdTimeFrom is missing, a time is not ISO 8601, runtimeStatus names a status that is not finished, or a parameter is malformed."),
           "404": error("No finished instance matched."),
         },
       },
@@ -211,7 +221,12 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         },
       },
     },
-    "/instances/{instanceId}/terminate": simpleOperation("Terminate an instance", "terminateInstance"),
+    "/instances/{instanceId}/terminate": {
+      post: {
+        ...(simpleOperation("Terminate an instance", "terminateInstance").post as Json),
+        parameters: [instanceId, reason, booleanQuery("recursive", false, "Also terminate its running sub-orchestrations.")],
+      },
+    },
     "/instances/{instanceId}/suspend": simpleOperation("Suspend an instance", "suspendInstance"),
     "/instances/{instanceId}/resume": simpleOperation("Resume an instance", "resumeInstance"),
     "/instances/{instanceId}/rewind": {
@@ -276,6 +291,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
         responses: { "202": reply("Accepted: the signal is queued."), "400": error("A malformed entity id."), "404": unknownEntity },
       },
     },
+    ...INSPECTION_PATHS,
     "/openapi.json": {
       get: {
         summary: "This document",
@@ -317,6 +333,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
       },
       PurgeResult: { type: "object", required: ["instancesDeleted"], properties: { instancesDeleted: { type: "integer" } } },
       Error: { type: "object", required: ["code", "message"], properties: { code: { type: "string" }, message: { type: "string" } } },
+      ...INSPECTION_SCHEMAS,
     },
   },
 });

@@ -5,10 +5,10 @@
  *
  * @module
  */
-import { RuntimeStatus } from "../store/store.js";
+import { InvalidArgumentError } from "../core/errors.js";
+import { checkPageSize, parseStatusList, parseTime } from "../runtime/arguments.js";
+import type { RuntimeStatus } from "../store/store.js";
 import { BadRequestError } from "./errors.js";
-
-const STATUSES: readonly RuntimeStatus[] = Object.values(RuntimeStatus);
 
 /** Reads the query of one request. */
 export class Query {
@@ -32,24 +32,29 @@ export class Query {
     throw new BadRequestError(`Query parameter '${name}' must be true or false; received '${raw}'.`);
   }
 
-  /** An ISO 8601 time, returned as an ISO string in UTC. */
+  /** An ISO 8601 date or time (nothing else: not "1"), returned as an ISO string in UTC. */
   date(name: string): string | undefined {
     const raw = this.#params.get(name);
     if (raw === null || raw === "") return undefined;
-    const ms = Date.parse(raw);
-    if (Number.isNaN(ms)) throw new BadRequestError(`Query parameter '${name}' must be an ISO 8601 time such as 2026-01-31T12:00:00Z; received '${raw}'.`);
-    return new Date(ms).toISOString();
+    return asBadRequest(() => parseTime(raw, `Query parameter '${name}'`));
   }
 
-  /** An integer in [min, max]. */
-  integer(name: string, min: number, max: number): number | undefined {
+  /** A page size (1–1000, as every list takes it). */
+  pageSize(name: string): number | undefined {
     const raw = this.#params.get(name);
     if (raw === null || raw === "") return undefined;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      throw new BadRequestError(`Query parameter '${name}' must be an integer from ${min} to ${max}; received '${raw}'.`);
-    }
-    return value;
+    // Only digits: Number("1e2") or Number(" 5") would pass for an integer.
+    const value = /^\d+$/.test(raw) ? Number(raw) : raw;
+    return asBadRequest(() => checkPageSize(value, `Query parameter '${name}'`));
+  }
+
+  /** A page order by creation time: "desc" (newest first) or "asc"; undefined when absent. */
+  order(name: string): "desc" | "asc" | undefined {
+    const raw = this.#params.get(name);
+    if (raw === null || raw === "") return undefined;
+    const lower = raw.toLowerCase();
+    if (lower === "desc" || lower === "asc") return lower;
+    throw new BadRequestError(`Query parameter '${name}' must be desc (newest first) or asc (oldest first); received '${raw}'.`);
   }
 
   /** A positive number of seconds (decimals allowed), returned in milliseconds. */
@@ -63,17 +68,24 @@ export class Query {
     return value * 1000;
   }
 
-  /** Runtime statuses, as a comma-separated list (the parameter may also repeat); case-insensitive. */
-  statuses(name: string): RuntimeStatus[] | undefined {
-    const values = this.#params.getAll(name).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
-    if (values.length === 0) return undefined;
-    return values.map((value) => {
-      const status = STATUSES.find((s) => s.toLowerCase() === value.toLowerCase());
-      if (status === undefined) {
-        throw new BadRequestError(`Query parameter '${name}' has an unknown runtime status '${value}'; expected some of ${STATUSES.join(", ")}.`);
-      }
-      return status;
-    });
+  /**
+   * Runtime statuses, as a comma-separated list (the parameter may also repeat); case-insensitive.
+   * With `finishedOnly`, only statuses of finished instances (what a purge deletes).
+   */
+  statuses(name: string, options: { finishedOnly?: boolean } = {}): RuntimeStatus[] | undefined {
+    const values = this.#params.getAll(name);
+    if (values.length === 0 || values.every((v) => v.trim() === "")) return undefined;
+    return asBadRequest(() => parseStatusList(values.join(","), `Query parameter '${name}'`, options));
+  }
+}
+
+/** Runs a shared argument check on a request parameter: its refusal is this request's 400. */
+function asBadRequest<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new BadRequestError(error.message);
+    throw error;
   }
 }
 
@@ -91,4 +103,21 @@ export function parseJsonBody(text: string): unknown {
 export function isJsonContentType(request: Request): boolean {
   const type = request.headers.get("content-type");
   return type !== null && type.split(";")[0]!.trim().toLowerCase() === "application/json";
+}
+
+/**
+ * Refuses a URL whose path or query holds a malformed percent-encoding (`%E0%A4%A`, `%zz`): the
+ * router would keep such text as it is, and an instance id of `%E0%A4%A` would be taken literally.
+ */
+export function checkPercentEncoding(url: string): void {
+  const { pathname, search } = new URL(url);
+  const parts = [...pathname.split("/"), ...search.slice(1).split("&").flatMap((pair) => pair.split("="))];
+  for (const part of parts) {
+    if (!part.includes("%")) continue;
+    try {
+      decodeURIComponent(part.replace(/\+/g, " "));
+    } catch {
+      throw new BadRequestError(`The request URL holds a malformed percent-encoding in '${part}'; encode it as UTF-8, each byte as %XX.`);
+    }
+  }
 }

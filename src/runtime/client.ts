@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { InvalidArgumentError, type FailureDetails } from "../core/errors.js";
+import { InvalidArgumentError } from "../core/errors.js";
 import { newEvent, type EventOf, type HistoryEvent } from "../core/history.js";
-import { validateInstanceId } from "../core/ids.js";
+import { quote, validateInstanceId, validateName } from "../core/ids.js";
 import { planRewind } from "../core/rewind.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
@@ -16,42 +16,42 @@ import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/error
 import {
   isTerminal,
   type CreateInstanceRequest,
-  type InstanceFilter,
   type InstanceRecord,
   type NewMessage,
-  type RuntimeStatus,
+  type HistoryPage,
+  type QueryOrder,
+  type StatusCounts,
   type Store,
 } from "../store/store.js";
+import {
+  FILTER_KEYS,
+  checkBoolean,
+  checkLookupId,
+  checkOptions,
+  checkPageSize,
+  checkText,
+  checkTimeoutMs,
+  hasCondition,
+  toStoreFilter,
+  type OrchestrationFilter,
+} from "./arguments.js";
 import { UnknownOrchestrationError, WaitTimeoutError } from "./errors.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { startInstance } from "./local-workers.js";
 import { watchInstance } from "./instance-watch.js";
+import { toStatus, type OrchestrationStatus } from "./orchestration-status.js";
 import { newExecutionId, newInstanceId } from "./ids.js";
 import {
   EntityClient,
   type CleanEntityStorageOptions,
   type CleanEntityStorageResult,
+  type EntityDescription,
   type EntityPage,
   type EntityStateResponse,
   type ListEntitiesOptions,
 } from "./entity-client.js";
 
-/** An instance's status, with the Durable Functions fields. Payloads are parsed JSON values. */
-export interface OrchestrationStatus<TOut = unknown> {
-  readonly name: string;
-  readonly instanceId: string;
-  readonly runtimeStatus: RuntimeStatus;
-  readonly input?: unknown;
-  readonly output?: TOut | undefined;
-  readonly customStatus?: unknown;
-  readonly createdTime: Date;
-  readonly lastUpdatedTime: Date;
-  readonly failureDetails?: FailureDetails | undefined;
-  readonly parentInstanceId?: string | undefined;
-  readonly scheduledStartTime?: Date | undefined;
-  /** The current execution's history, with `showHistory`. */
-  readonly history?: readonly HistoryEvent[] | undefined;
-}
+export type { OrchestrationStatus } from "./orchestration-status.js";
 
 export interface StartOptions<TIn> {
   readonly input?: TIn;
@@ -69,10 +69,35 @@ export interface StatusOptions {
   readonly showInput?: boolean | undefined;
 }
 
-export interface ListOptions extends InstanceFilter {
+export type { OrchestrationFilter } from "./arguments.js";
+
+export interface ListOptions extends OrchestrationFilter {
+  /** Rows per page, 1–1000 (default 100). */
   readonly pageSize?: number | undefined;
+  /** By creation time: "desc" (default, newest first) or "asc". */
+  readonly order?: QueryOrder | undefined;
+  /** The token a previous page returned. */
   readonly continuationToken?: string | undefined;
   readonly showInput?: boolean | undefined;
+}
+
+/**
+ * Which finished instances `purgeBy` deletes: at least one condition, or `all: true` (alone) to
+ * purge every finished instance. Statuses must be finished ones.
+ */
+export interface PurgeFilter extends OrchestrationFilter {
+  readonly all?: true | undefined;
+}
+
+const START_KEYS = ["input", "instanceId", "startAt", "reuseFinishedId"];
+const STATUS_KEYS = ["showHistory", "showInput"];
+const LIST_KEYS = [...FILTER_KEYS, "pageSize", "order", "continuationToken", "showInput"];
+const PURGE_KEYS = [...FILTER_KEYS, "all"];
+
+/** A list order, checked: "desc" (newest first) or "asc". */
+function checkOrder(order: unknown): QueryOrder | undefined {
+  if (order === undefined || order === "desc" || order === "asc") return order;
+  throw new InvalidArgumentError(`list() option 'order' must be "desc" (newest first) or "asc" (oldest first); received ${JSON.stringify(order) ?? String(order)}.`);
 }
 
 export interface ClientOptions {
@@ -106,16 +131,19 @@ export class Client {
   async startNew<TIn, TOut>(orchestration: OrchestrationRef<TIn, TOut>, options: StartOptions<TIn> = {}): Promise<string> {
     const requested = typeof orchestration === "string" ? orchestration : orchestration?.name;
     if (typeof requested !== "string" || requested.length === 0) {
-      throw new InvalidArgumentError("startNew() needs an orchestration handle or a non-empty orchestration name.");
+      throw new InvalidArgumentError(`startNew() needs an orchestration handle or a non-empty orchestration name; received ${quote(orchestration)}.`);
     }
+    validateName(requested, "orchestration name");
     let name = requested;
     if (this.#app !== undefined) {
       const registered = this.#app.getOrchestration(requested);
       if (registered === undefined) throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames);
       name = registered.name;
     }
+    checkOptions("startNew() options", options, START_KEYS);
     const instanceId = options.instanceId ?? newInstanceId();
     validateInstanceId(instanceId);
+    checkBoolean(options.reuseFinishedId, "startNew() option 'reuseFinishedId'");
     const input = checkPayload(serialize(options.input, `the input of '${name}'`), `The input of '${name}'`, this.#maxPayloadBytes);
     let scheduledStartAt: string | undefined;
     if (options.startAt !== undefined) {
@@ -140,10 +168,14 @@ export class Client {
 
   /** The instance's status, or undefined when there is no such instance. */
   async getStatus<TOut = unknown>(instanceId: string, options: StatusOptions = {}): Promise<OrchestrationStatus<TOut> | undefined> {
-    const record = await this.#store.getInstance(instanceId);
+    checkLookupId(instanceId, "getStatus()");
+    checkOptions("getStatus() options", options, STATUS_KEYS);
+    const showHistory = checkBoolean(options.showHistory, "getStatus() option 'showHistory'");
+    const showInput = checkBoolean(options.showInput, "getStatus() option 'showInput'") ?? true;
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) return undefined;
-    const history = options.showHistory ? await this.getHistory(instanceId) : undefined;
-    return toStatus<TOut>(record, options.showInput ?? true, history);
+    const history = showHistory ? await this.getHistory(instanceId) : undefined;
+    return toStatus<TOut>(record, showInput, history);
   }
 
   /**
@@ -151,7 +183,8 @@ export class Client {
    * @throws WaitTimeoutError after `timeoutMs` (the instance goes on); InstanceNotFoundError.
    */
   async waitForCompletion<TOut = unknown>(instanceId: string, options: { timeoutMs?: number } = {}): Promise<OrchestrationStatus<TOut>> {
-    const timeoutMs = options.timeoutMs ?? 60_000;
+    checkLookupId(instanceId, "waitForCompletion()");
+    const timeoutMs = checkTimeoutMs(checkOptions("waitForCompletion() options", options, ["timeoutMs"]).timeoutMs ?? 60_000, "waitForCompletion() option 'timeoutMs'");
     const deadline = Date.now() + timeoutMs;
     let wake: (() => void) | undefined;
     // Announced finished (while nobody waited, too); a store that announces the record spares the read.
@@ -196,9 +229,8 @@ export class Client {
    * @throws InstanceNotFoundError; InvalidInstanceStateError when the instance has finished.
    */
   async raiseEvent(instanceId: string, eventName: string, data?: unknown): Promise<void> {
-    if (typeof eventName !== "string" || eventName.length === 0) {
-      throw new InvalidArgumentError(`raiseEvent() needs a non-empty event name; received ${String(eventName)}.`);
-    }
+    checkLookupId(instanceId, "raiseEvent()");
+    validateName(eventName, "raiseEvent() event name");
     const input = checkPayload(serialize(data, `the data of event '${eventName}'`), `The data of event '${eventName}'`, this.#maxPayloadBytes);
     await this.#requireRunning(instanceId, "raise an event to");
     await this.#send({ instanceId, event: newEvent("EventRaised", this.#now(), { name: eventName, input }) });
@@ -209,6 +241,8 @@ export class Client {
    * @throws InstanceNotFoundError; InvalidInstanceStateError when it has finished.
    */
   async terminate(instanceId: string, reason?: string, options: { recursive?: boolean } = {}): Promise<void> {
+    checkLookupId(instanceId, "terminate()");
+    checkBoolean(checkOptions("terminate() options", options, ["recursive"]).recursive, "terminate() option 'recursive'");
     await this.#requireRunning(instanceId, "terminate");
     const payload = serialize(reason, "the termination reason");
     await this.#send({ instanceId, event: newEvent("ExecutionTerminated", this.#now(), { reason: payload, recurse: options.recursive }) });
@@ -226,6 +260,7 @@ export class Client {
 
   /** Suspends a running instance: it holds new events until resumed. */
   async suspend(instanceId: string, reason?: string): Promise<void> {
+    checkLookupId(instanceId, "suspend()");
     const record = await this.#requireRunning(instanceId, "suspend");
     if (record.status === "Suspended") return;
     await this.#send({ instanceId, event: newEvent("ExecutionSuspended", this.#now(), { reason: serialize(reason, "the reason") }) });
@@ -233,6 +268,7 @@ export class Client {
 
   /** Resumes a suspended instance. */
   async resume(instanceId: string, reason?: string): Promise<void> {
+    checkLookupId(instanceId, "resume()");
     await this.#requireRunning(instanceId, "resume");
     await this.#send({ instanceId, event: newEvent("ExecutionResumed", this.#now(), { reason: serialize(reason, "the reason") }) });
   }
@@ -243,7 +279,8 @@ export class Client {
    * @throws InstanceNotFoundError; InvalidInstanceStateError when it is not Failed.
    */
   async rewind(instanceId: string, reason?: string): Promise<void> {
-    const record = await this.#store.getInstance(instanceId);
+    checkLookupId(instanceId, "rewind()");
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
     if (record.status !== "Failed") throw new InvalidInstanceStateError(instanceId, record.status, "rewind", "a Failed instance");
     const plan = planRewind(await this.getHistory(instanceId));
@@ -278,9 +315,11 @@ export class Client {
    * @throws InstanceNotFoundError; InstanceExistsError when the target id is taken by a running instance.
    */
   async restart(instanceId: string, options: { newInstanceId?: boolean | string | undefined } = {}): Promise<string> {
-    const record = await this.#store.getInstance(instanceId);
+    checkLookupId(instanceId, "restart()");
+    const wanted = checkOptions("restart() options", options, ["newInstanceId"]).newInstanceId ?? true;
+    if (typeof wanted !== "boolean") validateInstanceId(wanted);
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
-    const wanted = options.newInstanceId ?? true;
     const sameId = wanted === false;
     return this.startNew(record.name, {
       input: deserialize(record.input, `the input of instance '${instanceId}'`),
@@ -291,25 +330,63 @@ export class Client {
 
   /** Deletes a finished instance and its history. Returns 1, or 0 when there was none. */
   async purge(instanceId: string): Promise<number> {
+    checkLookupId(instanceId, "purge()");
+    // An entity is not purged through the orchestration routes (listEntities and cleanEntityStorage manage them).
+    if ((await this.#orchestration(instanceId)) === undefined) return 0;
     return this.#store.purgeInstance(instanceId);
   }
 
-  /** Deletes every finished instance matching the filter; returns how many. */
-  async purgeBy(filter: InstanceFilter, onProgress?: (deleted: number) => void): Promise<number> {
+  /**
+   * Deletes every finished instance matching the filter; returns how many. The filter needs at
+   * least one condition; `{ all: true }` purges every finished instance.
+   * @throws InvalidArgumentError for an empty filter, an unknown key, a status of an unfinished instance or a malformed time.
+   *
+   * @example
+   * await client.purgeBy({ statuses: ["Completed"], createdTo: new Date(Date.now() - 30 * 86_400_000) });
+   */
+  async purgeBy(filter: PurgeFilter, onProgress?: (deleted: number) => void): Promise<number> {
+    const given = checkOptions("purgeBy() filter", filter, PURGE_KEYS);
+    if (filter === undefined) throw new InvalidArgumentError("purgeBy() needs a filter; pass { all: true } to purge every finished instance.");
+    if (onProgress !== undefined && typeof onProgress !== "function") {
+      throw new InvalidArgumentError(`purgeBy() onProgress must be a function; received ${quote(onProgress)}.`);
+    }
+    const conditions = toStoreFilter("purgeBy()", given, { finishedOnly: true });
+    const all = given.all;
+    if (all !== undefined && all !== true) throw new InvalidArgumentError(`purgeBy() option 'all' must be true when given; received ${quote(all)}.`);
+    if (all === true && hasCondition(conditions)) {
+      throw new InvalidArgumentError("purgeBy() takes either conditions or { all: true }, not both.");
+    }
+    if (all !== true && !hasCondition(conditions)) {
+      throw new InvalidArgumentError(
+        "purgeBy() needs at least one condition (statuses, createdFrom, createdTo, instanceIdPrefix, name, parentInstanceId); pass { all: true } to purge every finished instance.",
+      );
+    }
     let total = 0;
     for (;;) {
-      const deleted = await this.#store.purgeInstances({ ...filter, kind: "orchestration" }, 500);
+      const deleted = await this.#store.purgeInstances(conditions, 500);
       total += deleted;
       onProgress?.(total);
       if (deleted < 500) return total;
     }
   }
 
-  /** Instances matching the filter, newest first, by pages. */
+  /** How many orchestration instances match the filter, by runtime status (statuses none has are absent). */
+  async countInstances(filter: OrchestrationFilter = {}): Promise<StatusCounts> {
+    return this.#store.countInstances(toStoreFilter("countInstances()", checkOptions("countInstances() filter", filter, FILTER_KEYS)));
+  }
+
+  /** Instances matching the filter, newest first (or oldest first with `order: "asc"`), by pages. */
   async list(options: ListOptions = {}): Promise<{ instances: OrchestrationStatus[]; continuationToken?: string | undefined }> {
-    const page = await this.#store.queryInstances({ ...options, kind: "orchestration" });
+    const given = checkOptions("list() options", options, LIST_KEYS);
+    const page = await this.#store.queryInstances({
+      ...toStoreFilter("list()", given),
+      pageSize: checkPageSize(given.pageSize, "list() option 'pageSize'"),
+      order: checkOrder(given.order),
+      continuationToken: checkText(given.continuationToken, "list() option 'continuationToken'"),
+    });
+    const showInput = checkBoolean(given.showInput, "list() option 'showInput'") ?? false;
     return {
-      instances: page.instances.map((r) => toStatus(r, options.showInput ?? false, undefined)),
+      instances: page.instances.map((r) => toStatus(r, showInput, undefined)),
       continuationToken: page.continuationToken,
     };
   }
@@ -351,8 +428,27 @@ export class Client {
     return this.#entities.clean(options);
   }
 
+  /**
+   * A page of the current execution's history: the events after position `after` (default 0),
+   * at most `pageSize` of them (default all); `next` is the position to read on from, when more follow.
+   */
+  async getHistoryPage(instanceId: string, options: { after?: number; pageSize?: number } = {}): Promise<HistoryPage> {
+    checkLookupId(instanceId, "getHistoryPage()");
+    return this.#store.getHistory(instanceId, options);
+  }
+
+  /**
+   * An entity as stored: its state, the critical section that holds it, and the operations put
+   * aside until that lock is released; undefined when the store has no such entity.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  async describeEntity(id: EntityId<any>): Promise<EntityDescription | undefined> {
+    return this.#entities.describe(id);
+  }
+
   /** The current execution's history, in order. */
   async getHistory(instanceId: string): Promise<HistoryEvent[]> {
+    checkLookupId(instanceId, "getHistory()");
     const events: HistoryEvent[] = [];
     let after: number | undefined;
     for (;;) {
@@ -372,8 +468,14 @@ export class Client {
     } while (continuationToken !== undefined);
   }
 
-  async #requireRunning(instanceId: string, operation: string): Promise<InstanceRecord> {
+  /** The orchestration instance's row; undefined when there is none (an entity's id included). */
+  async #orchestration(instanceId: string): Promise<InstanceRecord | undefined> {
     const record = await this.#store.getInstance(instanceId);
+    return record?.kind === "orchestration" ? record : undefined;
+  }
+
+  async #requireRunning(instanceId: string, operation: string): Promise<InstanceRecord> {
+    const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
     if (isTerminal(record.status)) {
       throw new InvalidInstanceStateError(instanceId, record.status, operation, "a Pending, Running or Suspended instance");
@@ -388,37 +490,6 @@ export class Client {
   #now(): string {
     return new Date(this.#store.now()).toISOString();
   }
-}
-
-/**
- * Reads a stored payload for a status. Payloads written by other SDKs (over the Durable Task
- * protocol) are opaque texts of their own converters and may not be JSON (an SDK sends "" for
- * "no input"): a status read shows such a text as it is instead of failing.
- */
-function readPayload(payload: string | undefined): unknown {
-  if (payload === undefined) return undefined;
-  try {
-    return JSON.parse(payload);
-  } catch {
-    return payload;
-  }
-}
-
-function toStatus<TOut>(record: InstanceRecord, showInput: boolean, history: readonly HistoryEvent[] | undefined): OrchestrationStatus<TOut> {
-  return {
-    name: record.name,
-    instanceId: record.instanceId,
-    runtimeStatus: record.status,
-    input: showInput ? readPayload(record.input) : undefined,
-    output: readPayload(record.output) as TOut | undefined,
-    customStatus: readPayload(record.customStatus),
-    createdTime: new Date(record.createdAt),
-    lastUpdatedTime: new Date(record.lastUpdatedAt),
-    failureDetails: record.failureDetails,
-    parentInstanceId: record.parent?.instanceId,
-    scheduledStartTime: record.scheduledStartAt === undefined ? undefined : new Date(record.scheduledStartAt),
-    history,
-  };
 }
 
 /**

@@ -8,11 +8,13 @@ import { randomUUID } from "node:crypto";
 import { entityInstanceId, parseEntityInstanceId, requireEntityId, type EntityId } from "../core/entity/entity-id.js";
 import { parseEntityRecord } from "../core/entity/entity-record.js";
 import { InvalidArgumentError } from "../core/errors.js";
-import { newEvent } from "../core/history.js";
+import { validateName } from "../core/ids.js";
+import { newEvent, type HistoryEvent } from "../core/history.js";
 import type { SignalEntityOptions } from "../core/replay/entity-calls.js";
 import { deserialize, serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
 import { isTerminal, type InstanceRecord, type Store } from "../store/store.js";
+import { checkBoolean, checkOptions, checkPageSize, checkText } from "./arguments.js";
 import { UnknownEntityError } from "./errors.js";
 import { checkPayload } from "./payloads.js";
 
@@ -35,6 +37,14 @@ export interface EntityMetadata {
   readonly backlogSize: number;
   /** The state, with `includeState`. */
   readonly state?: unknown;
+}
+
+/** An entity as stored, for tools that inspect it (`client.describeEntity`). */
+export interface EntityDescription extends EntityMetadata {
+  /** The critical section that holds the entity, when one does. */
+  readonly lock?: { readonly owner: string; readonly ownerExecutionId?: string | undefined; readonly criticalSectionId: string } | undefined;
+  /** The messages put aside while the entity is locked (operations, lock requests), in arrival order. */
+  readonly queue: readonly HistoryEvent[];
 }
 
 export interface ListEntitiesOptions {
@@ -74,11 +84,10 @@ export class EntityClient {
 
   async signal(id: unknown, operation: unknown, input: unknown, options: SignalEntityOptions = {}): Promise<void> {
     const entity = requireEntityId(id, "signalEntity()");
+    validateName(operation, "entity operation name");
+    checkOptions("signalEntity() options", options, ["at"]);
     if (this.app !== undefined && this.app.getEntity(entity.name) === undefined) {
       throw new UnknownEntityError(entity.name, this.app.entityNames);
-    }
-    if (typeof operation !== "string" || operation.length === 0) {
-      throw new InvalidArgumentError(`signalEntity() needs a non-empty operation name; received ${JSON.stringify(operation) ?? String(operation)}.`);
     }
     const at = options.at;
     if (at !== undefined && (!(at instanceof Date) || Number.isNaN(at.getTime()))) {
@@ -108,25 +117,42 @@ export class EntityClient {
     return { exists: state !== undefined, state: deserialize(state, `the state of entity '${target}'`) as T | undefined };
   }
 
+  async describe(id: unknown): Promise<EntityDescription | undefined> {
+    const target = entityInstanceId(requireEntityId(id, "describeEntity()"));
+    const record = await this.store.getInstance(target);
+    if (record?.kind !== "entity") return undefined;
+    const entity = parseEntityRecord(record.entityState, target);
+    return { ...toMetadata(record, true), lock: entity.lock, queue: entity.queue };
+  }
+
   async list(options: ListEntitiesOptions = {}): Promise<EntityPage> {
-    if (options.name !== undefined && (typeof options.name !== "string" || options.name.length === 0 || options.name.includes("@"))) {
-      throw new InvalidArgumentError(`listEntities() option 'name' must be an entity name; received ${JSON.stringify(options.name)}.`);
+    checkOptions("listEntities() options", options, ["name", "pageSize", "continuationToken", "includeState"]);
+    if (options.name !== undefined) {
+      validateName(options.name, "listEntities() entity name");
+      if (options.name.includes("@")) throw new InvalidArgumentError(`listEntities() option 'name' may not contain '@'; received ${JSON.stringify(options.name)}.`);
     }
+    const includeState = checkBoolean(options.includeState, "listEntities() option 'includeState'") ?? false;
     const page = await this.store.queryInstances({
       kind: "entity",
       instanceIdPrefix: options.name === undefined ? "@" : `@${options.name.toLowerCase()}@`,
-      pageSize: options.pageSize,
-      continuationToken: options.continuationToken,
+      pageSize: checkPageSize(options.pageSize, "listEntities() option 'pageSize'"),
+      continuationToken: checkText(options.continuationToken, "listEntities() option 'continuationToken'"),
     });
     return {
-      entities: page.instances.map((r) => toMetadata(r, options.includeState ?? false)),
+      entities: page.instances.map((r) => toMetadata(r, includeState)),
       continuationToken: page.continuationToken,
     };
   }
 
   async clean(options: CleanEntityStorageOptions): Promise<CleanEntityStorageResult> {
+    if (options === undefined) {
+      throw new InvalidArgumentError("cleanEntityStorage() needs options: { removeEmptyEntities: boolean, releaseOrphanedLocks: boolean }.");
+    }
+    checkOptions("cleanEntityStorage() options", options, ["removeEmptyEntities", "releaseOrphanedLocks"]);
+    const removeEmpty = checkBoolean(options.removeEmptyEntities, "cleanEntityStorage() option 'removeEmptyEntities'");
+    const releaseLocks = checkBoolean(options.releaseOrphanedLocks, "cleanEntityStorage() option 'releaseOrphanedLocks'");
     let orphanedLocksReleased = 0;
-    if (options.releaseOrphanedLocks) {
+    if (releaseLocks) {
       let continuationToken: string | undefined;
       do {
         const page = await this.store.queryInstances({ kind: "entity", pageSize: PAGE, continuationToken });
@@ -135,7 +161,7 @@ export class EntityClient {
       } while (continuationToken !== undefined);
     }
     let emptyEntitiesRemoved = 0;
-    if (options.removeEmptyEntities) {
+    if (removeEmpty) {
       for (;;) {
         const deleted = await this.store.purgeInstances({ kind: "entity" }, PAGE);
         emptyEntitiesRemoved += deleted;

@@ -74,7 +74,13 @@ export class StepSession implements OrchestrationStepper {
 
   step(work: StepInput): OrchestrationCommit | undefined {
     this.stepped.push(work.instance.instanceId);
-    return this.processor.step(work, this);
+    try {
+      return this.processor.step(work, this);
+    } catch (error) {
+      // The store sets the instance aside; its warm executor may have moved on halfway.
+      this.processor.cache.delete(work.instance.instanceId);
+      throw error;
+    }
   }
 
   /** The store rolled back this session's episodes: their warm executors ran ahead of it. */

@@ -11,6 +11,8 @@
  * 3. Loops never sleep blindly: they wait on a wake-up (store event or in-process commit) with
  *    a deadline at the store's next visible message or lease expiry, capped at `maxIdleMs`.
  * 4. A store error is logged and retried with backoff; it never stops the worker.
+ * 5. One instance the store cannot step (unreadable stored data, an episode that throws) never
+ *    stops the others: the store sets it aside, Failed, and the worker logs it once.
  *
  * @module
  */
@@ -244,6 +246,8 @@ export class Worker {
   }
 
   #accept(session: StepSession, result: CommitResult | undefined): void {
+    // Set aside by the store, once: it never hands them out again.
+    for (const parked of result?.parked ?? []) this.#logger.error(parked.message, parked.cause);
     const leased = result?.leasedTasks ?? [];
     this.#releaseSlots(session.reservedSlots - leased.length);
     session.reservedSlots = 0;

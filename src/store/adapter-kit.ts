@@ -1,11 +1,27 @@
 /**
  * Helpers every store adapter needs in the same way: reading caller-given times and the opaque
- * continuation tokens of instance queries. Adapters depend on this module; it depends on the core.
+ * continuation tokens of instance queries, reading stored events, and setting aside an instance
+ * that cannot be processed. Adapters depend on this module; it depends on the core.
  *
  * @module
  */
-import { InvalidArgumentError } from "../core/errors.js";
-import { TERMINAL_STATUSES, type CreateInstanceRequest, type FinishedInstance, type FinishedPage, type FinishedQuery, type InstanceNames, type RuntimeStatus, type TaskNames } from "./store.js";
+import { InvalidArgumentError, toFailureDetails, type FailureDetails } from "../core/errors.js";
+import { newEvent, type HistoryEvent, type ParentInstance } from "../core/history.js";
+import { isWellFormed } from "../core/ids.js";
+import { parseIsoTime } from "../core/iso-time.js";
+import { UnprocessableInstanceError, UnreadableDataError } from "./errors.js";
+import {
+  TERMINAL_STATUSES,
+  type CreateInstanceRequest,
+  type FinishedInstance,
+  type FinishedPage,
+  type FinishedQuery,
+  type InstanceNames,
+  type NewMessage,
+  type QueryOrder,
+  type RuntimeStatus,
+  type TaskNames,
+} from "./store.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
 export function iso(ms: number): string {
@@ -26,8 +42,8 @@ let lastIso = "";
  * @throws InvalidArgumentError for a string that is not a time.
  */
 export function parseTime(value: string, what: string, rounding: "up" | "down"): number {
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) {
+  const ms = typeof value === "string" ? parseIsoTime(value) : undefined;
+  if (ms === undefined) {
     throw new InvalidArgumentError(`${what} must be an ISO-8601 time such as "2026-01-01T00:00:00.000Z"; received ${JSON.stringify(value)}.`);
   }
   const fraction = /T[^.]*\.(\d+)/.exec(value)?.[1] ?? "";
@@ -35,25 +51,29 @@ export function parseTime(value: string, what: string, rounding: "up" | "down"):
   return rounding === "up" && hasSubMillisecond ? ms + 1 : ms;
 }
 
-/** A continuation token: the key of the last row of a page, opaque to callers. */
+/** A continuation token: the key of the last row of a page and the order of the pages, opaque to callers. */
 export interface PageKey<T extends string | number> {
   readonly createdAt: T;
   readonly instanceId: string;
+  /** The order the token was issued in (absent: "desc", as tokens of earlier versions). */
+  readonly order?: QueryOrder | undefined;
 }
 
 /** Encodes the key of a page's last row as an opaque token. */
 export function encodePageKey(key: PageKey<string | number>): string {
-  return Buffer.from(JSON.stringify([key.createdAt, key.instanceId]), "utf8").toString("base64url");
+  const fields: unknown[] = [key.createdAt, key.instanceId];
+  if (key.order === "asc") fields.push("asc");
+  return Buffer.from(JSON.stringify(fields), "utf8").toString("base64url");
 }
 
 /**
  * Decodes a token made by `encodePageKey`, whose creation time is a `kind` (the adapter's own
- * stored form: an ISO string, or milliseconds).
- * @throws InvalidArgumentError for a token this store did not issue.
+ * stored form: an ISO string, or milliseconds), for a query in `order`.
+ * @throws InvalidArgumentError for a token this store did not issue, or issued for the other order.
  */
-export function decodePageKey(token: string, kind: "string"): PageKey<string>;
-export function decodePageKey(token: string, kind: "number"): PageKey<number>;
-export function decodePageKey(token: string, kind: "string" | "number"): PageKey<string | number> {
+export function decodePageKey(token: string, kind: "string", order?: QueryOrder): PageKey<string>;
+export function decodePageKey(token: string, kind: "number", order?: QueryOrder): PageKey<number>;
+export function decodePageKey(token: string, kind: "string" | "number", order: QueryOrder = "desc"): PageKey<string | number> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
@@ -61,12 +81,31 @@ export function decodePageKey(token: string, kind: "string" | "number"): PageKey
     parsed = undefined;
   }
   const createdAtOk = (v: unknown): boolean => (kind === "string" ? typeof v === "string" : Number.isSafeInteger(v));
-  if (!Array.isArray(parsed) || parsed.length !== 2 || !createdAtOk(parsed[0]) || typeof parsed[1] !== "string") {
+  const shapeOk =
+    Array.isArray(parsed) &&
+    (parsed.length === 2 || (parsed.length === 3 && parsed[2] === "asc")) &&
+    createdAtOk(parsed[0]) &&
+    typeof parsed[1] === "string";
+  if (!shapeOk) {
     throw new InvalidArgumentError(
       `continuationToken ${JSON.stringify(token)} is not a token returned by queryInstances; pass the token of the previous page unchanged, or omit it for the first page.`,
     );
   }
-  return { createdAt: parsed[0] as string | number, instanceId: parsed[1] };
+  const fields = parsed as [string | number, string, "asc"?];
+  const issued: QueryOrder = fields[2] ?? "desc";
+  if (issued !== order) {
+    throw new InvalidArgumentError(
+      `continuationToken was issued for pages in "${issued}" order, but this query asks for "${order}"; keep the order while paging, or omit the token for the first page.`,
+    );
+  }
+  return { createdAt: fields[0], instanceId: fields[1], order };
+}
+
+/** The query order asked for, checked. @throws InvalidArgumentError when it is neither "desc" nor "asc". */
+export function queryOrder(order: unknown): QueryOrder {
+  if (order === undefined) return "desc";
+  if (order === "desc" || order === "asc") return order;
+  throw new InvalidArgumentError(`order must be "desc" (newest first) or "asc" (oldest first); received ${JSON.stringify(order) ?? String(order)}.`);
 }
 
 /**
@@ -156,4 +195,85 @@ export function validateChildren(instanceId: string, children: readonly CreateIn
       );
     }
   }
+}
+
+/**
+ * @throws InvalidArgumentError when an instance id cannot be stored as given: a lone surrogate has
+ * no UTF-8 form, so the database would keep another id than the caller's.
+ */
+export function checkStorableId(instanceId: string, what: string): void {
+  if (typeof instanceId !== "string" || instanceId.length === 0 || !isWellFormed(instanceId)) {
+    throw new InvalidArgumentError(`${what} needs an instance id of well-formed Unicode; received ${JSON.stringify(instanceId) ?? String(instanceId)}.`);
+  }
+}
+
+/**
+ * Reads a stored event (a history row or an inbox message).
+ * @throws UnreadableDataError when it is not the JSON of an event object.
+ */
+export function decodeEvent(text: string, what: string): HistoryEvent {
+  let event: unknown;
+  try {
+    event = JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableDataError(what, `it is not JSON (${(error as Error).message})`);
+  }
+  if (event === null || typeof event !== "object" || typeof (event as { type?: unknown }).type !== "string") {
+    throw new UnreadableDataError(what, "it is not an event object with a type");
+  }
+  return event as HistoryEvent;
+}
+
+/** Reads many stored events at once, as one JSON array text. @throws UnreadableDataError. */
+export function decodeEvents(text: string, what: string): HistoryEvent[] {
+  let events: unknown;
+  try {
+    events = JSON.parse(text);
+  } catch (error) {
+    throw new UnreadableDataError(what, `they are not JSON (${(error as Error).message})`);
+  }
+  if (!Array.isArray(events) || events.some((e) => e === null || typeof e !== "object" || typeof (e as { type?: unknown }).type !== "string")) {
+    throw new UnreadableDataError(what, "they are not event objects with a type");
+  }
+  return events as HistoryEvent[];
+}
+
+/**
+ * Stored failure details, read leniently: a row whose details cannot be read still lists and
+ * shows, with the raw text as the message.
+ */
+export function decodeFailureDetails(text: string): FailureDetails {
+  try {
+    const details = JSON.parse(text) as unknown;
+    if (details !== null && typeof details === "object" && typeof (details as FailureDetails).errorType === "string") return details as FailureDetails;
+  } catch {
+    // Shown as text below.
+  }
+  return { errorType: "UnreadableFailureDetails", errorMessage: text };
+}
+
+/** The lease that holds a parked instance for good (year 9999): no worker takes it again. */
+export const PARKED_LEASE = Object.freeze({ token: "parked", workerId: "perdure:parked", untilMs: 253_402_300_799_999 });
+
+/** What a store writes when it sets an instance aside (see `Store.stepOrchestration`). */
+export interface Parking {
+  readonly error: UnprocessableInstanceError;
+  readonly failureDetails: FailureDetails;
+  /** SubOrchestrationInstanceFailed to the parent, which would otherwise wait for good. */
+  readonly parentNotice: NewMessage | undefined;
+}
+
+/** The failure and the parent's notice of an instance set aside because of `cause`. */
+export function parkingOf(instanceId: string, parent: ParentInstance | undefined, cause: unknown, now: string): Parking {
+  const error = new UnprocessableInstanceError(instanceId, cause);
+  const failureDetails = toFailureDetails(error);
+  const parentNotice: NewMessage | undefined =
+    parent === undefined
+      ? undefined
+      : {
+          instanceId: parent.instanceId,
+          executionId: parent.executionId,
+          event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId: parent.taskScheduledId, failureDetails }),
+        };
+  return { error, failureDetails, parentNotice };
 }

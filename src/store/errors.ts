@@ -13,6 +13,8 @@ export const StoreErrorCode = Object.freeze({
   LeaseLost: "LEASE_LOST",
   SchemaTooNew: "SCHEMA_TOO_NEW",
   StoreClosed: "STORE_CLOSED",
+  UnprocessableInstance: "UNPROCESSABLE_INSTANCE",
+  UnreadableData: "UNREADABLE_DATA",
 } as const);
 
 /** An instance with that id already exists in a status that forbids replacing it. */
@@ -83,5 +85,36 @@ export class StoreClosedError extends PerdureError {
   constructor() {
     super(StoreErrorCode.StoreClosed, "The store is closed; create a new one to continue.");
     this.name = "StoreClosedError";
+  }
+}
+
+/**
+ * A stored row cannot be read back as written: an event that is not a JSON object with a type,
+ * or an instance id that does not read back as the same string (written around the checks).
+ */
+export class UnreadableDataError extends PerdureError {
+  constructor(what: string, detail: string) {
+    super(StoreErrorCode.UnreadableData, `The stored ${what} cannot be read: ${detail}.`);
+    this.name = "UnreadableDataError";
+  }
+}
+
+/**
+ * Why a store set an instance aside (the failure details of a parked instance): its stored data
+ * cannot be read, or running an episode on it threw. The instance is Failed; its history and
+ * inbox are kept as they are, and no worker takes it again.
+ */
+export class UnprocessableInstanceError extends PerdureError {
+  constructor(
+    readonly instanceId: string,
+    cause: unknown,
+  ) {
+    super(
+      StoreErrorCode.UnprocessableInstance,
+      `Instance '${instanceId}' cannot be processed and was set aside: ${cause instanceof Error ? cause.message : String(cause)} ` +
+        `Its history and inbox are kept as they are and no worker will take it again; purge it, or repair its stored data and rewind it.`,
+      { cause },
+    );
+    this.name = "UnprocessableInstanceError";
   }
 }

@@ -29,6 +29,14 @@
  *    `leaseMs`.
  * 6. A message with `ensureInstance` creates its addressee when missing, once, in the same
  *    transaction as the message, and never replaces an existing instance.
+ * 7. One instance that cannot be processed never stops the others. When the stepper throws on an
+ *    instance, or its stored data cannot be read (an event that is not JSON, an id that does not
+ *    read back as written), the adapter sets it aside in the same call: Failed with an
+ *    UnprocessableInstanceError, its history and inbox kept, its parent sent
+ *    SubOrchestrationInstanceFailed, and held by a lease that never expires (a rewind or a purge
+ *    ends it). The call reports it in `CommitResult.parked` and goes on with the next instance.
+ *    A database error still fails the whole call. Ids that cannot be stored as given (not
+ *    well-formed Unicode) are refused with InvalidArgumentError.
  *
  * Time: every adapter reads "now" from one clock (its `clock` option, real time by default),
  * and passes it to steppers, so that tests can drive timers with a controllable clock.
@@ -38,6 +46,7 @@
 import type { FailureDetails } from "../core/errors.js";
 import type { ExecutionStartedEvent, HistoryEvent, ParentInstance } from "../core/history.js";
 import type { Payload } from "../core/serde.js";
+import type { UnprocessableInstanceError } from "./errors.js";
 
 /** Runtime statuses, as in Durable Functions. One spelling per value, in code and in SQL. */
 export const RuntimeStatus = Object.freeze({
@@ -84,6 +93,9 @@ export interface InstanceRecord {
   /** Entities only: what the last batch saved (opaque to the store); absent for an empty entity. */
   readonly entityState?: Payload;
 }
+
+/** How many instances have each runtime status; statuses no instance has are absent. */
+export type StatusCounts = Readonly<Partial<Record<RuntimeStatus, number>>>;
 
 /** A message in an instance's inbox. */
 export interface InboxMessage {
@@ -214,6 +226,11 @@ export interface OrchestrationCommit {
 /** What a commit returns: the tasks it enqueued already leased to the committing worker. */
 export interface CommitResult {
   readonly leasedTasks: readonly ActivityWorkItem[];
+  /**
+   * Instances set aside by this call instead of stepped (their stored data cannot be read, or the
+   * stepper threw on them): each is Failed with an UnprocessableInstanceError, and held for good.
+   */
+  readonly parked?: readonly UnprocessableInstanceError[] | undefined;
 }
 
 /** Work handed to a stepper, inside the store's transaction. */
@@ -285,9 +302,14 @@ export interface InstanceFilter {
   readonly parentInstanceId?: string | undefined;
 }
 
+/** The order of query pages, by creation time: newest first ("desc", the default) or oldest first ("asc"). */
+export type QueryOrder = "desc" | "asc";
+
 export interface QueryOptions extends InstanceFilter {
   /** Rows per page (1–1000, default 100). */
   readonly pageSize?: number | undefined;
+  /** By creation time, ties broken by instance id the same way: "desc" (default, newest first) or "asc". */
+  readonly order?: QueryOrder | undefined;
   /** The token a previous page returned. */
   readonly continuationToken?: string | undefined;
 }
@@ -299,7 +321,10 @@ export interface InstancePage {
 }
 
 export interface HistoryPageOptions {
-  /** Events after this sequence number (exclusive); default from the start. */
+  /**
+   * Events after this sequence number (exclusive); default from the start. Sequence numbers are
+   * positions in the current execution's history, from 1: `after: n` skips the first n events.
+   */
   readonly after?: number | undefined;
   /** Events per page (default: all). */
   readonly pageSize?: number | undefined;
@@ -489,7 +514,12 @@ export interface Store {
   /** The current execution's history, in order, by pages. Empty for an unknown instance. */
   getHistory(instanceId: string, options?: HistoryPageOptions): Promise<HistoryPage>;
 
-  /** Instances of one kind (`kind`, default orchestrations) matching the filter, newest first by creation time, by pages. */
+  /**
+   * Instances of one kind (`kind`, default orchestrations) matching the filter, by pages, in
+   * creation order (`order`: newest first by default). A continuation token holds for the order
+   * it was issued in.
+   * @throws InvalidArgumentError for a bad page size, or a token this store did not issue for that order.
+   */
   queryInstances(options: QueryOptions): Promise<InstancePage>;
 
   /**
@@ -498,6 +528,12 @@ export interface Store {
    * finishes later comes after every key already handed out, so paging resumes where it left off.
    */
   listFinishedInstances(query: FinishedQuery): Promise<FinishedPage>;
+
+  /**
+   * How many instances of one kind (`kind`, default orchestrations) match the filter, by runtime
+   * status. Meant to stay fast on large stores: adapters answer it from an index.
+   */
+  countInstances(filter: InstanceFilter): Promise<StatusCounts>;
 
   /**
    * Deletes a terminal instance with its history, messages and tasks. Returns 1, or 0 when absent.

@@ -62,7 +62,7 @@ describe("perdure help and usage", () => {
     [["list", "--colour"], /unknown option '--colour'/],
     [["start", "Hello", "--input", "{bad", "--store", "@db"], /--input must be JSON/],
     [["list", "--top", "0", "--store", "@db"], /--top must be an integer/],
-    [["list", "--status", "Done", "--store", "@db"], /--status takes statuses among/],
+    [["list", "--status", "Done", "--store", "@db"], /--status has an unknown runtime status "Done"; expected some of Pending/],
     [["purge", "--store", "@db"], /Pass an instance id, or --created-before/],
     [["status", "x", "--store", "a.db", "--url", "http://127.0.0.1:1"], /either --store or --url/],
     [["status", "x", "--url", "ftp://host"], /--url must be an http/],

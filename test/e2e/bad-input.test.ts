@@ -144,7 +144,7 @@ describe("bad input at the client is refused with a typed error and writes nothi
 
     const raise = client.raiseEvent(id, "", 1);
     await expect(raise).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(raise).rejects.toThrow(/raiseEvent\(\) needs a non-empty event name/);
+    await expect(raise).rejects.toThrow(/Invalid raiseEvent\(\) event name "": it is empty/);
     await expect(createClient(rt.store, { maxPayloadBytes: 16 }).raiseEvent(id, "go", "y".repeat(50))).rejects.toBeInstanceOf(
       PayloadTooLargeError,
     );

@@ -4,26 +4,20 @@
  * rewinding a parent whose failed sub-orchestration was purged starts that child again.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp, createClient, createWorker, type Client, type Store, type Worker } from "../../src/index.js";
-import { gate, silentLogger, type Gate } from "../helpers/gates.js";
-import { STORE_KINDS, freshStore, type StoreKind } from "../helpers/stores.js";
+import { createApp } from "../../src/index.js";
+import { gate, type Gate } from "../helpers/gates.js";
+import { STORE_KINDS, startRuntimeOn, type StoreKind, type StoreRuntime } from "../helpers/stores.js";
 import { waitUntil } from "../helpers/runtime.js";
 
-let cleanup: (() => Promise<void>) | undefined;
+let runtime: StoreRuntime | undefined;
 afterEach(async () => {
-  await cleanup?.();
-  cleanup = undefined;
+  await runtime?.close();
+  runtime = undefined;
 });
 
-async function start(kind: StoreKind, app: ReturnType<typeof createApp>): Promise<{ store: Store; worker: Worker; client: Client }> {
-  const { store, remove } = await freshStore(kind);
-  const worker = createWorker(app, store, { logger: silentLogger }).start();
-  cleanup = async () => {
-    await worker.stop({ timeoutMs: 2000 });
-    await store.close();
-    await remove();
-  };
-  return { store, worker, client: createClient(store, { app }) };
+async function start(kind: StoreKind, app: ReturnType<typeof createApp>): Promise<StoreRuntime> {
+  runtime = await startRuntimeOn(kind, app);
+  return runtime;
 }
 
 describe.each(STORE_KINDS)("continue-as-new with events arriving (%s)", (kind) => {

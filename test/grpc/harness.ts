@@ -7,7 +7,7 @@
 import { NoOpLogger, TaskHubGrpcClient, TaskHubGrpcWorker } from "@microsoft/durabletask-js";
 import { createClient, type App, type Client, type Store } from "../../src/index.js";
 import { serveGrpc, type GrpcServer, type GrpcServerOptions } from "../../src/grpc/index.js";
-import { freshStore, type StoreKind } from "../helpers/stores.js";
+import { openTestStore, type StoreKind } from "../helpers/stores.js";
 
 export interface Harness {
   readonly store: Store;
@@ -36,7 +36,8 @@ export interface HarnessOptions {
 }
 
 export async function startHarness(register: (worker: TaskHubGrpcWorker) => void, options: HarnessOptions = {}): Promise<Harness> {
-  const { store, remove } = await freshStore(options.store ?? "sqlite");
+  const opened = await openTestStore(options.store ?? "sqlite");
+  const store = opened.store;
   const server = await serveGrpc({ store, port: 0, app: options.app, leaseMs: options.leaseMs, logger: silent, ...options.server });
   const address = `localhost:${server.port}`;
   const worker = new TaskHubGrpcWorker({ hostAddress: address, logger: new NoOpLogger(), shutdownTimeoutMs: 2000 });
@@ -56,8 +57,7 @@ export async function startHarness(register: (worker: TaskHubGrpcWorker) => void
         client.stop().catch(() => undefined),
       ]);
       await server.close();
-      await store.close();
-      await remove();
+      await opened.close();
     },
   };
 }

@@ -13,7 +13,8 @@ import pg from "pg";
 import ts from "typescript";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { describeStoreConformance, TestClock } from "../../src/store/conformance/conformance.js";
-import { RecordingStepper, WORKER, commitFor, newTask, raised, startRequest } from "../../src/store/conformance/fixtures.js";
+import { RecordingStepper, WORKER, commitFor, newTask, raised, refusedCommit, startRequest } from "../../src/store/conformance/fixtures.js";
+import type { StepInput } from "../../src/store/store.js";
 import { SchemaTooNewError } from "../../src/store/errors.js";
 import { postgres, type PostgresOptions, type PostgresStore } from "../../src/store/postgres/index.js";
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, channelOf } from "../../src/store/postgres/migrations.js";
@@ -537,9 +538,9 @@ describe.skipIf(!url)("postgres", () => {
       const order: string[] = [];
       const failing = {
         isWarm: () => false,
-        step: () => {
+        step: (work: StepInput) => {
           order.push("step");
-          throw new Error("episode failed");
+          return refusedCommit(work);
         },
         discard: () => order.push("discard"),
       };

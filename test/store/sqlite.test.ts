@@ -8,7 +8,8 @@ import { describeStoreConformance, TestClock } from "../../src/store/conformance
 import { SchemaTooNewError } from "../../src/store/errors.js";
 import { LATEST_SCHEMA_VERSION, sqlite, type SqliteStore } from "../../src/store/sqlite/index.js";
 import { connectionOf } from "../../src/store/sqlite/internal.js";
-import { startRequest } from "../../src/store/conformance/fixtures.js";
+import { refusedCommit, startRequest } from "../../src/store/conformance/fixtures.js";
+import type { StepInput } from "../../src/store/store.js";
 
 describeStoreConformance("sqlite", async ({ clock }) => sqlite(":memory:", { clock }));
 
@@ -162,9 +163,9 @@ describe("sqlite group commit", () => {
       const order: string[] = [];
       const failing = {
         isWarm: () => false,
-        step: () => {
+        step: (work: StepInput) => {
           order.push("step");
-          throw new Error("episode failed");
+          return refusedCommit(work);
         },
         discard: () => order.push("discard"),
       };

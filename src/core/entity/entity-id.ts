@@ -11,7 +11,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../errors.js";
-import { MAX_INSTANCE_ID_LENGTH } from "../ids.js";
+import { MAX_INSTANCE_ID_LENGTH, entityKeyProblem, nameProblem, quote } from "../ids.js";
 
 /** An entity's identity: its registered name (lower-cased) and a key chosen by the caller. */
 export interface EntityId {
@@ -29,22 +29,18 @@ export function isEntityInstanceId(instanceId: string): boolean {
  * @throws InvalidArgumentError naming what is wrong with the name or key.
  */
 export function toEntityId(name: unknown, key: unknown): EntityId {
-  if (typeof name !== "string" || name.length === 0 || name.includes("@")) {
+  const nameIssue = typeof name === "string" && name.includes("@") ? "it contains '@'" : nameProblem(name);
+  if (nameIssue !== undefined) {
+    throw new InvalidArgumentError(`Invalid entity name ${quote(name)}: ${nameIssue}. Use a non-empty name without '@'.`);
+  }
+  const keyIssue = entityKeyProblem(key);
+  if (keyIssue !== undefined) {
     throw new InvalidArgumentError(
-      `An entity name must be a non-empty string without '@'; received ${JSON.stringify(name) ?? String(name)}.`,
+      `Invalid entity key ${quote(key)}: ${keyIssue}. Use a non-empty key of well-formed Unicode without '/', '\\', '#', '?' or control characters.`,
     );
   }
-  if (typeof key !== "string" || key.length === 0) {
-    throw new InvalidArgumentError(`An entity key must be a non-empty string; received ${JSON.stringify(key) ?? String(key)}.`);
-  }
-  const id = { name: name.toLowerCase(), key };
+  const id = { name: (name as string).toLowerCase(), key: key as string };
   const instanceId = entityInstanceId(id);
-  const bad = /[/\\#?]/.exec(key);
-  if (bad) throw new InvalidArgumentError(`The entity key ${JSON.stringify(key)} contains '${bad[0]}'; '/', '\\', '#' and '?' are not allowed.`);
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f-\u009f]/.test(instanceId)) {
-    throw new InvalidArgumentError(`The entity id ${JSON.stringify(instanceId)} contains a control character.`);
-  }
   if (instanceId.length > MAX_INSTANCE_ID_LENGTH) {
     throw new InvalidArgumentError(
       `The entity id '${instanceId}' has ${instanceId.length} characters; '@<name>@<key>' may have at most ${MAX_INSTANCE_ID_LENGTH}.`,

@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from "vitest";
 import { newEvent } from "../../core/history.js";
+import { InvalidArgumentError } from "../../core/errors.js";
 import { LeaseLostError } from "../errors.js";
 import { INLINE_MESSAGE_ID } from "../store.js";
 import {
+  refusedCommit,
   OTHER_WORKER,
   RecordingStepper,
   WORKER,
@@ -205,14 +207,12 @@ export function activityCases(factory: StoreFactory): void {
       await expect(store.completeActivity(task, { ok: true })).rejects.toBeInstanceOf(LeaseLostError);
     });
 
-    it("changes nothing when the stepper throws: the task stays leased", async () => {
+    it("changes nothing when the stepped commit is refused: the task stays leased", async () => {
       const { store } = h;
       const { task } = await runningWithTask(store, "a");
-      const boom = new Error("boom");
-      const failing = new RecordingStepper(() => {
-        throw boom;
-      });
-      await expect(store.completeActivity(task, { ok: true }, failing)).rejects.toBe(boom);
+      const failing = new RecordingStepper(refusedCommit);
+      await expect(store.completeActivity(task, { ok: true }, failing)).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(failing.discards).toBe(1);
       expect(await peekInbox(store)).toBeUndefined();
       await store.completeActivity(task, { ok: true });
       expect((await peekInbox(store))?.messages).toHaveLength(1);

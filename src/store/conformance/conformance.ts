@@ -17,6 +17,8 @@ import { hubCases } from "./hub-cases.js";
 import { instanceCases } from "./instance-cases.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { messageCases } from "./message-cases.js";
+import { parkingCases } from "./parking-cases.js";
+import { queryCases } from "./query-cases.js";
 import type { StoreFactory } from "./fixtures.js";
 
 export type { StoreFactory } from "./fixtures.js";
@@ -31,6 +33,8 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     instanceCases(factory);
     lifecycleCases(factory);
     entityCases(factory);
+    parkingCases(factory);
+    queryCases(factory);
     hubCases(factory);
   });
 }

@@ -78,19 +78,6 @@ export function episodeCases(factory: StoreFactory): void {
       const other = await store.leaseOrchestration(WORKER);
       expect(other?.messages.map((m) => m.event.type)).toEqual(["ExecutionStarted"]);
     });
-
-    it("rolls back and rethrows when a stepper throws", async () => {
-      const { store } = h;
-      await store.createInstance(startRequest("a"));
-      const boom = new Error("stepper failed");
-      const stepper = new RecordingStepper(() => {
-        throw boom;
-      });
-      await expect(store.stepOrchestration(stepper, WORKER)).rejects.toBe(boom);
-      expect(await store.getInstance("a")).toMatchObject({ status: "Pending" });
-      const item = await store.leaseOrchestration(WORKER);
-      expect(item?.messages.map((m) => m.event.type)).toEqual(["ExecutionStarted"]);
-    });
   });
 
   describe("fencing (inv. 2)", () => {

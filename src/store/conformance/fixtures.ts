@@ -145,6 +145,14 @@ export function commitFor(
   };
 }
 
+/**
+ * A commit every store refuses (a message whose visibleAt is not a time): the write that applies
+ * it fails and rolls back, whatever else it did.
+ */
+export function refusedCommit(work: StepInput): OrchestrationCommit {
+  return commitFor(work, { messages: [{ instanceId: work.instance.instanceId, event: raised("x"), visibleAt: "not a time" }] });
+}
+
 /** A stepper that records what it was given and answers with `answer`. */
 export class RecordingStepper implements OrchestrationStepper {
   readonly calls: StepInput[] = [];

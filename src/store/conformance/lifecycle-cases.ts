@@ -4,9 +4,11 @@
  * @module
  */
 import { describe, expect, it } from "vitest";
+import { InvalidArgumentError } from "../../core/errors.js";
 import { InstanceNotFoundError, InvalidInstanceStateError, StoreClosedError } from "../errors.js";
 import type { StoreEvent } from "../store.js";
 import {
+  refusedCommit,
   RecordingStepper,
   WORKER,
   commitFor,
@@ -176,10 +178,7 @@ export function lifecycleCases(factory: StoreFactory): void {
       const { store } = h;
       await store.createInstance(startRequest("a"));
       const { events, stop } = listen();
-      const failing = new RecordingStepper(() => {
-        throw new Error("boom");
-      });
-      await expect(store.stepOrchestration(failing, WORKER)).rejects.toThrow("boom");
+      await expect(store.stepOrchestration(new RecordingStepper(refusedCommit), WORKER)).rejects.toBeInstanceOf(InvalidArgumentError);
       await expect(store.createInstance(startRequest("a"))).rejects.toThrow();
       expect(events).toEqual([]);
       stop();

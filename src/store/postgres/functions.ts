@@ -740,13 +740,13 @@ export function functionsV1(s: string, channel: string): string[] {
 }
 
 /**
- * Schema version 5: continue-as-new puts the new execution's start messages ahead of every other
+ * Schema version 6: continue-as-new puts the new execution's start messages ahead of every other
  * message of the instance (events that arrived during the episode, or arrive while it commits),
  * by giving them ids below any other; a rewind starts again the sub-orchestrations whose instance is gone; a lease may pass
  * over the instances of some names (another worker's); finished instances are listed in the order
  * they finished.
  */
-export function functionsV5(s: string): string[] {
+export function functionsV6(s: string): string[] {
   const applyCommit = commits(s)[0]!;
   // Ids from a descending sequence, below every id the identity ever gives, the smallest to the
   // first message: the start messages come before any message of the instance, whether it was

@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV5 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV6 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -123,8 +123,17 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 5,
-    description: "continue-as-new ahead of waiting events; rewind restarts purged children; leases that pass over names; finished instances by completion",
-    statements: (s: string) => functionsV5(s),
+    description: "counts by status, and pages of a few statuses, read from an index that starts with the kind",
+    // Every query and bulk purge names the kind: an index on the status alone served none of them.
+    statements: (s: string) => [
+      `DROP INDEX ${s}.instances_by_status`,
+      `CREATE INDEX instances_by_kind_status ON ${s}.instances (kind, status, created_at, instance_id)`,
+    ],
+  },
+  {
+    version: 6,
+    description: "continue-as-new ahead of every other message; rewind restarts purged children; leases that pass over names; finished instances by completion",
+    statements: (s: string) => functionsV6(s),
   },
 ]);
 

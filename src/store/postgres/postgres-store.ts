@@ -17,7 +17,6 @@
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
 import type pg from "pg";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
 import { newEvent, type HistoryEvent } from "../../core/history.js";
@@ -27,6 +26,7 @@ import {
   InvalidInstanceStateError,
   LeaseLostError,
   StoreClosedError,
+  UnreadableDataError,
 } from "../errors.js";
 import {
   INLINE_MESSAGE_ID,
@@ -52,6 +52,7 @@ import {
   type OrchestrationWorkItem,
   type QueryOptions,
   type RewindRequest,
+  type StatusCounts,
   type Store,
   type StoreEvent,
   type TaskNames,
@@ -72,7 +73,22 @@ import {
   type LockedRow,
   type TaskRow,
 } from "./rows.js";
-import { checkFinishedQuery, decodePageKey, encodePageKey, finishedPage, foldedNames, foldedTaskNames, validateChildren, validateDuration } from "../adapter-kit.js";
+import {
+  PARKED_LEASE,
+  checkFinishedQuery,
+  checkStorableId,
+  decodeEvent,
+  decodeEvents,
+  decodePageKey,
+  encodePageKey,
+  finishedPage,
+  foldedNames,
+  foldedTaskNames,
+  parkingOf,
+  queryOrder,
+  validateChildren,
+  validateDuration,
+} from "../adapter-kit.js";
 import * as sql from "./sql.js";
 
 export interface PostgresStoreSettings {
@@ -160,6 +176,7 @@ export class PostgresStore implements Store {
   }
 
   async createInstance(request: CreateInstanceRequest, stepper?: OrchestrationStepper): Promise<CommitResult | undefined> {
+    checkStorableId(request.instanceId, "createInstance()");
     return this.write<CommitResult | undefined>((tx) => {
       const doc = instanceParam(request, tx.now);
       // Only while the store is otherwise idle: under load the orchestration loop steps new
@@ -178,6 +195,7 @@ export class PostgresStore implements Store {
   }
 
   async sendMessages(messages: readonly NewMessage[]): Promise<void> {
+    for (const message of messages) checkStorableId(message.instanceId, "sendMessages()");
     return this.write((tx) => {
       const params = messages.map((m) => messageParam(m, tx.now));
       if (params.length === 0) return undefined;
@@ -202,7 +220,15 @@ export class PostgresStore implements Store {
       return tx.tail(text, params, (rows: LockedRow[]) => {
         const row = lockedInstance(rows[0]);
         if (row === undefined) return undefined;
-        const messages = toInboxMessages(row.instance_id, rows[0]!.o_msgs);
+        let messages: InboxMessage[];
+        try {
+          messages = toInboxMessages(row.instance_id, rows[0]!.o_msgs);
+        } catch (error) {
+          if (!(error instanceof UnreadableDataError)) throw error;
+          // Set aside in a write of its own (the lease just taken keeps others off it meanwhile).
+          void this.write((parkTx) => new Tail(this.park(parkTx, row, error, undefined))).catch(() => undefined);
+          return undefined;
+        }
         return { instance: toInstanceRecord(row), messages, lockToken: row.lock_token!, lockedUntil: iso(lockedUntil) };
       });
     });
@@ -266,7 +292,7 @@ export class PostgresStore implements Store {
         if (applied !== undefined) applies.push(applied.result);
       }
       if (applies.length === 0) return undefined;
-      return new Tail(Promise.all(applies).then((results) => ({ leasedTasks: results.flatMap((r) => r.leasedTasks) })));
+      return new Tail(Promise.all(applies).then(mergeResults));
     }, "step", READY_INSTANCES);
   }
 
@@ -408,7 +434,7 @@ export class PostgresStore implements Store {
     const limit = pageSize === undefined ? null : pageSize + 1;
     const rows = await this.read<{ seq: number; event: string }>(this.text(sql.selectHistoryPage), [instanceId, after, limit]);
     const page = pageSize === undefined ? rows : rows.slice(0, pageSize);
-    const events = page.map((row) => JSON.parse(row.event) as HistoryEvent);
+    const events = page.map((row) => decodeEvent(row.event, `history event ${row.seq} of instance '${instanceId}'`));
     return rows.length > page.length ? { events, next: page[page.length - 1]!.seq } : { events };
   }
 
@@ -419,14 +445,23 @@ export class PostgresStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "number");
+    const order = queryOrder(options.order);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "number", order);
     const { shape, params } = filterOf(options);
     const values = [...params, pageSize + 1, ...(key === undefined ? [] : [key.createdAt, key.instanceId])];
-    const rows = await this.read<InstanceRow>(sql.queryInstances(this.s, shape, key !== undefined), values);
+    const rows = await this.read<InstanceRow>(sql.queryInstances(this.s, shape, key !== undefined, order), values);
     const instances = rows.slice(0, pageSize).map(toInstanceRecord);
     if (rows.length <= pageSize) return { instances };
     const last = rows[pageSize - 1]!;
-    return { instances, continuationToken: encodePageKey({ createdAt: Number(last.created_at), instanceId: last.instance_id }) };
+    return { instances, continuationToken: encodePageKey({ createdAt: Number(last.created_at), instanceId: last.instance_id, order }) };
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<StatusCounts> {
+    const { shape, params } = filterOf(filter);
+    const rows = await this.read<{ status: RuntimeStatus; count: number }>(sql.countInstances(this.s, shape), params);
+    const counts: Partial<Record<RuntimeStatus, number>> = {};
+    for (const row of rows) counts[row.status] = row.count;
+    return counts;
   }
 
   async listFinishedInstances(query: FinishedQuery): Promise<FinishedPage> {
@@ -550,19 +585,24 @@ export class PostgresStore implements Store {
   ): Promise<{ readonly result: Promise<CommitResult> } | undefined> {
     const instanceId = row.instance_id;
     const executionId = row.execution_id;
-    const messages = toInboxMessages(instanceId, aggregated);
-    if (inline !== undefined) messages.push(inline);
-    let history: HistoryEvent[] | undefined;
     // With the history's length, a stepper can tell a warm copy that another worker has moved past.
-    if (row.last_seq === 0) {
-      // Nothing to replay: no round trip for an empty history.
-      history = stepper.isWarm(instanceId, executionId, 0) ? undefined : [];
-    } else if (!stepper.isWarm(instanceId, executionId, row.last_seq)) {
-      const rows = await tx.query<{ events: string }>(this.text(sql.selectExecutionHistory), [instanceId, executionId]);
-      history = JSON.parse(rows[0]!.events) as HistoryEvent[];
+    // Nothing to replay for an empty history: no round trip.
+    const cold = row.last_seq === 0 ? !stepper.isWarm(instanceId, executionId, 0) : !stepper.isWarm(instanceId, executionId, row.last_seq);
+    const stored =
+      cold && row.last_seq > 0
+        ? (await tx.query<{ events: string }>(this.text(sql.selectExecutionHistory), [instanceId, executionId]))[0]!.events
+        : undefined;
+    let commit: OrchestrationCommit | undefined;
+    try {
+      const messages = toInboxMessages(instanceId, aggregated);
+      if (inline !== undefined) messages.push(inline);
+      const history = !cold ? undefined : stored === undefined ? [] : decodeEvents(stored, `history of instance '${instanceId}'`);
+      tx.steppers.add(stepper);
+      commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: iso(tx.now) });
+    } catch (error) {
+      // Unreadable stored data, or a stepper that threw: this instance's own, set aside.
+      return { result: this.park(tx, row, error, inline) };
     }
-    tx.steppers.add(stepper);
-    const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: iso(tx.now) });
     if (commit === undefined) return undefined;
     if (commit.executionId !== executionId) {
       throw new InvalidArgumentError(
@@ -603,7 +643,13 @@ export class PostgresStore implements Store {
     if (stepper.awaitsOnly?.(instanceId, executionId, last.historyLength, item.taskId) !== true) return undefined;
     const inline: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event, visibleAt: iso(tx.now) };
     tx.steppers.add(stepper);
-    const commit = stepper.step({ instance: last.record, messages: [inline], history: undefined, now: iso(tx.now) });
+    let commit: OrchestrationCommit | undefined;
+    try {
+      commit = stepper.step({ instance: last.record, messages: [inline], history: undefined, now: iso(tx.now) });
+    } catch {
+      // Not ahead: the usual path runs the episode again on the instance as stored, and sets it aside there.
+      commit = undefined;
+    }
     if (commit === undefined) {
       tx.steppers.delete(stepper);
       return undefined;
@@ -653,7 +699,13 @@ export class PostgresStore implements Store {
     const start: InboxMessage = { id: INLINE_MESSAGE_ID, instanceId, executionId, event: request.startEvent, visibleAt: iso(tx.now) };
     tx.steppers.add(stepper);
     const history = stepper.isWarm(instanceId, executionId, 0) ? undefined : [];
-    const commit = stepper.step({ instance: record, messages: [start], history, now: iso(tx.now) });
+    let commit: OrchestrationCommit | undefined;
+    try {
+      commit = stepper.step({ instance: record, messages: [start], history, now: iso(tx.now) });
+    } catch {
+      // A plain start: the orchestration loop runs the episode again, and sets the instance aside there.
+      commit = undefined;
+    }
     if (commit === undefined) {
       tx.steppers.delete(stepper);
       return undefined;
@@ -676,6 +728,37 @@ export class PostgresStore implements Store {
       this.announceFinished(tx, record, commit);
       return applied;
     });
+  }
+
+  /**
+   * Sets an instance aside: Failed with an UnprocessableInstanceError, held by a lease that never
+   * expires, its history and inbox kept (an inline outcome too), and its parent told. The result
+   * reports it, for the worker to log once.
+   */
+  private park(tx: PgTx, row: InstanceRow, cause: unknown, inline: InboxMessage | undefined): Promise<CommitResult> {
+    const instanceId = row.instance_id;
+    const parking = parkingOf(instanceId, toInstanceRecord(row).parent, cause, iso(tx.now));
+    const messages = [
+      ...(inline === undefined ? [] : [{ instanceId, executionId: inline.executionId, event: inline.event }]),
+      ...(parking.parentNotice === undefined ? [] : [parking.parentNotice]),
+    ].map((m) => messageParam(m, tx.now));
+    this.lastCommits.forget(instanceId);
+    const params = [
+      instanceId,
+      JSON.stringify(parking.failureDetails),
+      tx.now,
+      PARKED_LEASE.token,
+      PARKED_LEASE.workerId,
+      PARKED_LEASE.untilMs,
+      JSON.stringify(messages),
+    ];
+    const result = tx.queue<{ work: boolean }>(this.text(sql.parkInstance), params).then((rows) => {
+      if (rows[0]?.work === true) tx.work.add("instances");
+      tx.statuses.set(instanceId, RuntimeStatus.Failed);
+      return { leasedTasks: [], parked: [parking.error] };
+    });
+    result.catch(() => undefined);
+    return result;
   }
 
   /** A commit that finished an orchestration: its status is announced with the record it left. */
@@ -806,4 +889,11 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: unk
   const shape = Object.fromEntries(sql.FILTER_PARAMS.map((k) => [k, values[k] !== undefined])) as unknown as sql.FilterShape;
   const params = sql.FILTER_PARAMS.filter((k) => values[k] !== undefined).map((k) => values[k]);
   return { shape, params, kind };
+}
+
+/** The results of a batch's commits, as one. */
+function mergeResults(results: readonly CommitResult[]): CommitResult {
+  const parked = results.flatMap((r) => r.parked ?? []);
+  const leasedTasks = results.flatMap((r) => r.leasedTasks);
+  return parked.length === 0 ? { leasedTasks } : { leasedTasks, parked };
 }

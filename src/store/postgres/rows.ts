@@ -11,10 +11,10 @@
  *
  * @module
  */
-import type { FailureDetails } from "../../core/errors.js";
 import type { HistoryEvent, ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
-import { iso, parseTime } from "../adapter-kit.js";
+import { decodeFailureDetails, iso, parseTime } from "../adapter-kit.js";
+import { UnreadableDataError } from "../errors.js";
 
 /** bigint columns arrive as strings (pg's default for int8). */
 type Int8 = string;
@@ -86,7 +86,7 @@ export function toInstanceRecord(row: InstanceRow): InstanceRecord {
   if (row.input !== null) record.input = row.input;
   if (row.output !== null) record.output = row.output;
   if (row.custom_status !== null) record.customStatus = row.custom_status;
-  if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
+  if (row.failure_details !== null) record.failureDetails = decodeFailureDetails(row.failure_details);
   if (row.completed_at !== null) record.completedAt = iso(Number(row.completed_at));
   if (row.scheduled_start_at !== null) record.scheduledStartAt = row.scheduled_start_at;
   if (row.parent_instance_id !== null) record.parent = toParent(row, row.parent_instance_id);
@@ -105,9 +105,18 @@ function toParent(row: InstanceRow, instanceId: string): ParentInstance {
 }
 
 /** Messages as aggregated by the locking functions: elements `["id", executionId, visibleAt, event]`. */
+/** @throws UnreadableDataError when a stored message is not the JSON of an event. */
 export function toInboxMessages(instanceId: string, aggregated: string | null): InboxMessage[] {
   if (aggregated === null) return [];
-  const entries = JSON.parse(`[${aggregated}]`) as Array<[string, string | null, number, HistoryEvent]>;
+  let entries: Array<[string, string | null, number, HistoryEvent]>;
+  try {
+    entries = JSON.parse(`[${aggregated}]`) as typeof entries;
+  } catch (error) {
+    throw new UnreadableDataError(`messages of instance '${instanceId}'`, `they are not JSON (${(error as Error).message})`);
+  }
+  if (entries.some((entry) => entry[3] === null || typeof entry[3] !== "object" || typeof entry[3].type !== "string")) {
+    throw new UnreadableDataError(`messages of instance '${instanceId}'`, "one is not an event object with a type");
+  }
   return entries.map(([id, executionId, visibleAt, event]) => {
     const message: Mutable<InboxMessage> = { id, instanceId, event, visibleAt: iso(visibleAt) };
     if (executionId !== null) message.executionId = executionId;
@@ -132,7 +141,7 @@ export function toActivityWorkItem(row: TaskRow): ActivityWorkItem {
 
 /** The row id behind a message or task id, or undefined for an id this store never issued. */
 export function rowId(id: string): string | undefined {
-  // Negative ids are those of a continue-as-new's start messages (functions.ts, version 5).
+  // Negative ids are those of a continue-as-new's start messages (functions.ts, version 6).
   return /^-?[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
 }
 

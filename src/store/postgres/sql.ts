@@ -42,6 +42,16 @@ export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($
 export const applyCommit = (s: string) => `SELECT * FROM ${s}.apply_commit($1, $2, $3, $4, $5, $6::text[],
   $7::bigint[], $8::integer[], $9, $10, $11, $12, $13::json, $14::json, $15::json, $16::json, $17)`;
 
+/**
+ * Sets an instance aside (see PostgresStore.park): Failed with $2, held by a lease that never
+ * expires ($4–$6), and puts the messages $7 (the parent's notice, an inline outcome) in their inboxes.
+ */
+export const parkInstance = (s: string) => `WITH parked AS (
+  UPDATE ${s}.instances SET status = 'Failed', failure_details = $2, last_updated_at = $3,
+    completed_at = coalesce(completed_at, $3), lock_token = $4, locked_by = $5, locked_until = $6
+  WHERE instance_id = $1 RETURNING 1)
+SELECT ${s}.insert_messages($7::json, $3) AS work FROM parked`;
+
 /** A completion and the episode run ahead of it, in one statement (functions.ts, complete_step). */
 export const completeStep = (s: string) => `SELECT * FROM ${s}.complete_step($1, $2, $3, $4, $5, $6, $7, $8, $9::text[],
   $10::bigint[], $11::integer[], $12, $13, $14, $15, $16::json, $17::json, $18::json, $19::json, $20)`;
@@ -166,19 +176,26 @@ export function instanceFilterConditions(shape: FilterShape): { conditions: stri
 }
 
 /**
- * A page of instances, newest first (created_at DESC, instance_id DESC): the filter's parameters,
- * then the limit (one more than the page size), then with `afterKey` the key (created_at,
- * instance_id) of the previous page's last row.
+ * A page of instances in creation order, newest first (created_at DESC, instance_id DESC) or, with
+ * `order` "asc", oldest first: the filter's parameters, then the limit (one more than the page
+ * size), then with `afterKey` the key (created_at, instance_id) of the previous page's last row.
  */
-export function queryInstances(s: string, shape: FilterShape, afterKey: boolean): string {
+export function queryInstances(s: string, shape: FilterShape, afterKey: boolean, order: "asc" | "desc" = "desc"): string {
   const { conditions, next } = instanceFilterConditions(shape);
+  const [after, direction] = order === "asc" ? [">", "ASC"] : ["<", "DESC"];
   if (afterKey) {
-    conditions.push(`(created_at < $${next + 1}::bigint OR (created_at = $${next + 1}::bigint AND instance_id < $${next + 2}::text))`);
+    conditions.push(`(created_at ${after} $${next + 1}::bigint OR (created_at = $${next + 1}::bigint AND instance_id ${after} $${next + 2}::text))`);
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   return `SELECT ${INSTANCE_COLUMNS} FROM ${s}.instances ${where}
-ORDER BY created_at DESC, instance_id DESC
+ORDER BY created_at ${direction}, instance_id ${direction}
 LIMIT $${next}`;
+}
+
+/** How many instances match the filter, by status (the filter's parameters): an index-only scan of instances_by_kind_status. */
+export function countInstances(s: string, shape: FilterShape): string {
+  return `SELECT status, count(*)::integer AS count FROM ${s}.instances WHERE ${instanceFilterConditions(shape).conditions.join(" AND ")}
+GROUP BY status`;
 }
 
 /**

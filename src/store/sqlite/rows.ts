@@ -11,10 +11,9 @@
  *
  * @module
  */
-import type { FailureDetails } from "../../core/errors.js";
-import type { HistoryEvent, ParentInstance } from "../../core/history.js";
+import type { ParentInstance } from "../../core/history.js";
 import type { ActivityWorkItem, InboxMessage, InstanceRecord, RuntimeStatus } from "../store.js";
-import { iso, parseTime } from "../adapter-kit.js";
+import { decodeEvent, decodeFailureDetails, iso, parseTime } from "../adapter-kit.js";
 
 export interface InstanceRow {
   readonly instance_id: string;
@@ -77,7 +76,7 @@ export function toInstanceRecord(row: InstanceRow): InstanceRecord {
   if (row.input !== null) record.input = row.input;
   if (row.output !== null) record.output = row.output;
   if (row.custom_status !== null) record.customStatus = row.custom_status;
-  if (row.failure_details !== null) record.failureDetails = JSON.parse(row.failure_details) as FailureDetails;
+  if (row.failure_details !== null) record.failureDetails = decodeFailureDetails(row.failure_details);
   if (row.completed_at !== null) record.completedAt = row.completed_at;
   if (row.scheduled_start_at !== null) record.scheduledStartAt = row.scheduled_start_at;
   if (row.parent_instance_id !== null) record.parent = toParent(row, row.parent_instance_id);
@@ -99,7 +98,7 @@ export function toInboxMessage(row: MessageRow): InboxMessage {
   const message: Mutable<InboxMessage> = {
     id: String(row.id),
     instanceId: row.instance_id,
-    event: JSON.parse(row.event) as HistoryEvent,
+    event: decodeEvent(row.event, `message ${row.id} of instance '${row.instance_id}'`),
     visibleAt: row.visible_at,
   };
   if (row.execution_id !== null) message.executionId = row.execution_id;

@@ -40,7 +40,7 @@ export const DELETE_INSTANCE = `DELETE FROM instances WHERE instance_id = :insta
  * The instance whose oldest visible message is the oldest of all, among instances without a live
  * lease. Walks `messages_by_visible` from the oldest entry and stops at the first free instance.
  */
-export const SELECT_NEXT_READY_INSTANCE = `SELECT m.instance_id AS instanceId
+export const SELECT_NEXT_READY_INSTANCE = `SELECT m.instance_id AS instanceId, i.rowid AS rowid
 FROM messages m JOIN instances i ON i.instance_id = m.instance_id
 WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
 ORDER BY m.visible_at, m.id
@@ -57,7 +57,7 @@ const NAMED = `CASE WHEN i.kind = 'entity'
     ELSE perdure_fold(i.name) IN (SELECT value FROM json_each(:orchestrations)) END`;
 
 /** As SELECT_NEXT_READY_INSTANCE, among the instances of the names in :orchestrations and :entities. */
-export const SELECT_NEXT_READY_INSTANCE_OF = `SELECT m.instance_id AS instanceId
+export const SELECT_NEXT_READY_INSTANCE_OF = `SELECT m.instance_id AS instanceId, i.rowid AS rowid
 FROM messages m JOIN instances i ON i.instance_id = m.instance_id
 WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
   AND ${NAMED}
@@ -65,12 +65,26 @@ ORDER BY m.visible_at, m.id
 LIMIT 1`;
 
 /** As SELECT_NEXT_READY_INSTANCE, passing over the instances of the names in :orchestrations and :entities. */
-export const SELECT_NEXT_READY_INSTANCE_EXCEPT = `SELECT m.instance_id AS instanceId
+export const SELECT_NEXT_READY_INSTANCE_EXCEPT = `SELECT m.instance_id AS instanceId, i.rowid AS rowid
 FROM messages m JOIN instances i ON i.instance_id = m.instance_id
 WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
   AND NOT (${NAMED})
 ORDER BY m.visible_at, m.id
 LIMIT 1`;
+
+/** An instance row by its rowid: for a row whose id does not read back as it was written. */
+export const SELECT_INSTANCE_ROW = `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE rowid = :rowid`;
+
+/**
+ * Sets an instance aside (see SqliteStore.park): Failed with :failure, held by a lease that never
+ * expires. By rowid, which reaches a row whose id does not read back as written.
+ */
+export const PARK_INSTANCE = `UPDATE instances SET status = 'Failed', failure_details = :failure, last_updated_at = :now,
+  completed_at = COALESCE(completed_at, :now), lock_token = :lockToken, locked_by = :workerId, locked_until = :lockedUntil
+WHERE rowid = :rowid`;
+
+/** The rowid of an instance. */
+export const SELECT_INSTANCE_ROWID = `SELECT rowid FROM instances WHERE instance_id = :instanceId`;
 
 export const LOCK_INSTANCE = `UPDATE instances SET lock_token = :lockToken, locked_by = :workerId, locked_until = :lockedUntil
 WHERE instance_id = :instanceId`;
@@ -176,7 +190,7 @@ VALUES (:instanceId, :seq, :executionId, :event)`;
 export const DELETE_HISTORY = `DELETE FROM history WHERE instance_id = :instanceId`;
 
 /** The whole history of the execution, for a stepper that runs cold. */
-export const SELECT_EXECUTION_HISTORY = `SELECT event FROM history
+export const SELECT_EXECUTION_HISTORY = `SELECT seq, event FROM history
 WHERE instance_id = :instanceId AND execution_id = :executionId ORDER BY seq`;
 
 /** A page of the current execution's history; `:limit` -1 means no limit. */
@@ -273,21 +287,29 @@ export function instanceFilterConditions(shape: FilterShape): string[] {
 }
 
 /**
- * A page of instances, newest first (created_at DESC, instance_id DESC). With `afterKey`, only
- * rows after the key `(:afterCreatedAt, :afterInstanceId)` of the previous page's last row.
- * `:limit` is one more than the page size, to learn whether another page follows.
+ * A page of instances in creation order: newest first (created_at DESC, instance_id DESC) or, with
+ * `order` "asc", oldest first. With `afterKey`, only rows after the key `(:afterCreatedAt,
+ * :afterInstanceId)` of the previous page's last row. `:limit` is one more than the page size, to
+ * learn whether another page follows.
  */
-export function queryInstancesSql(shape: FilterShape, afterKey: boolean): string {
+export function queryInstancesSql(shape: FilterShape, afterKey: boolean, order: "asc" | "desc" = "desc"): string {
   const conditions = instanceFilterConditions(shape);
+  const [after, direction] = order === "asc" ? [">", "ASC"] : ["<", "DESC"];
   if (afterKey) {
     conditions.push(
-      "(created_at < :afterCreatedAt OR (created_at = :afterCreatedAt AND instance_id < :afterInstanceId))",
+      `(created_at ${after} :afterCreatedAt OR (created_at = :afterCreatedAt AND instance_id ${after} :afterInstanceId))`,
     );
   }
   const where = conditions.length > 0 ? `WHERE ${conditions.join(" AND ")}` : "";
   return `SELECT ${INSTANCE_COLUMNS} FROM instances ${where}
-ORDER BY created_at DESC, instance_id DESC
+ORDER BY created_at ${direction}, instance_id ${direction}
 LIMIT :limit`;
+}
+
+/** How many instances match the filter, by status: read from the index on (kind, status, created_at). */
+export function countInstancesSql(shape: FilterShape): string {
+  return `SELECT status, count(*) AS count FROM instances WHERE ${instanceFilterConditions(shape).join(" AND ")}
+GROUP BY status`;
 }
 
 /**

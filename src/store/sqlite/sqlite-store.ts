@@ -11,14 +11,15 @@
  *    the token, and every commit clears it). Once another worker took it, the stale holder's call
  *    changes nothing and throws LeaseLostError.
  * 3. `stepOrchestration` and the stepped path of `completeActivity` run the stepper inside the
- *    transaction; that transaction is the lease, so no lock column is written. A stepper that
- *    throws rolls everything back.
- * 4. Store events are emitted after the transaction commits, never for one that rolled back.
+ *    transaction; that transaction is the lease, so no lock column is written.
+ * 4. An instance whose stored data cannot be read, or on which the stepper throws, is set aside
+ *    (`park`) in the same transaction, and the others go on; a database error rolls everything back.
+ * 5. Store events are emitted after the transaction commits, never for one that rolled back.
  *
  * @module
  */
 import { randomUUID } from "node:crypto";
-import type Database from "better-sqlite3";
+import Database from "better-sqlite3";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
 import type { HistoryEvent } from "../../core/history.js";
 import {
@@ -26,6 +27,8 @@ import {
   InstanceNotFoundError,
   InvalidInstanceStateError,
   StoreClosedError,
+  UnreadableDataError,
+  type UnprocessableInstanceError,
 } from "../errors.js";
 import {
   INLINE_MESSAGE_ID,
@@ -53,11 +56,13 @@ import {
   type OrchestrationWorkItem,
   type QueryOptions,
   type RewindRequest,
+  type StatusCounts,
   type Store,
   type StoreEvent,
   type TaskNames,
 } from "../store.js";
 import {
+  iso,
   parseTime,
   rowId,
   toActivityWorkItem,
@@ -68,14 +73,19 @@ import {
   type TaskRow,
 } from "./rows.js";
 import {
+  PARKED_LEASE,
   checkFinishedQuery,
+  checkStorableId,
+  decodeEvent,
   decodePageKey,
   encodePageKey,
   finishedPage,
   foldedNames,
   foldedTaskNames,
-  validateDuration,
+  parkingOf,
+  queryOrder,
   validateChildren,
+  validateDuration,
 } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
@@ -135,6 +145,7 @@ export class SqliteStore implements Store {
   }
 
   async createInstance(request: CreateInstanceRequest, stepper?: OrchestrationStepper): Promise<CommitResult | undefined> {
+    checkStorableId(request.instanceId, "createInstance()");
     return this.write((tx) => {
       const hadWork = tx.work.has("instances");
       const takenBy = this.writes.createInstance(tx, request);
@@ -151,6 +162,7 @@ export class SqliteStore implements Store {
   }
 
   async sendMessages(messages: readonly NewMessage[]): Promise<void> {
+    for (const message of messages) checkStorableId(message.instanceId, "sendMessages()");
     return this.write((tx) => {
       // In order: a message may address an entity that an earlier one of the same call creates.
       // A refusal rolls back the messages already written.
@@ -164,13 +176,24 @@ export class SqliteStore implements Store {
     validateDuration(options.leaseMs, "leaseMs", 1);
     const except = namesParams(foldedNames(options.except));
     return this.write((tx) => {
-      const row = this.nextReadyInstance(tx, except && { except });
-      if (row === undefined) return undefined;
-      const lockToken = randomUUID();
-      const lockedUntil = tx.later(options.leaseMs);
-      const instanceId = row.instance_id;
-      this.sql.run(sql.LOCK_INSTANCE, { instanceId, lockToken, workerId: options.workerId, lockedUntil });
-      return { instance: toInstanceRecord(row), messages: this.visibleMessages(tx, instanceId), lockToken, lockedUntil };
+      for (;;) {
+        const row = this.nextReadyInstance(tx, except && { except }, []);
+        if (row === undefined) return undefined;
+        const lockToken = randomUUID();
+        const lockedUntil = tx.later(options.leaseMs);
+        const instanceId = row.instance_id;
+        let messages: InboxMessage[];
+        try {
+          messages = this.visibleMessages(tx, instanceId);
+        } catch (error) {
+          if (!(error instanceof UnreadableDataError)) throw error;
+          // Set aside, as a stepper's store would; the lease goes to the next ready instance.
+          this.park(tx, row, error, undefined);
+          continue;
+        }
+        this.sql.run(sql.LOCK_INSTANCE, { instanceId, lockToken, workerId: options.workerId, lockedUntil });
+        return { instance: toInstanceRecord(row), messages, lockToken, lockedUntil };
+      }
     });
   }
 
@@ -219,13 +242,16 @@ export class SqliteStore implements Store {
     const only = namesParams(foldedNames(options.only));
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
+      const parked: UnprocessableInstanceError[] = [];
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx, only && { only });
+        const row = this.nextReadyInstance(tx, only && { only }, parked);
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
+        if (result.parked !== undefined) parked.push(...result.parked);
         leasedTasks = leasedTasks === undefined ? [...result.leasedTasks] : leasedTasks.concat(result.leasedTasks);
       }
+      if (parked.length > 0) return { leasedTasks: leasedTasks ?? [], parked };
       return leasedTasks === undefined ? undefined : { leasedTasks };
     });
   }
@@ -311,7 +337,7 @@ export class SqliteStore implements Store {
       const params = { instanceId, after, limit };
       const rows = this.sql.all<{ seq: number; event: string }>(sql.SELECT_HISTORY_PAGE, params);
       const page = pageSize === undefined ? rows : rows.slice(0, pageSize);
-      const events = page.map((row) => JSON.parse(row.event) as HistoryEvent);
+      const events = page.map((row) => decodeEvent(row.event, `history event ${row.seq} of instance '${instanceId}'`));
       return rows.length > page.length ? { events, next: page[page.length - 1]!.seq } : { events };
     });
   }
@@ -323,9 +349,10 @@ export class SqliteStore implements Store {
         `pageSize must be an integer from 1 to ${MAX_PAGE_SIZE}; received ${String(options.pageSize)}.`,
       );
     }
-    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string");
+    const order = queryOrder(options.order);
+    const key = options.continuationToken === undefined ? undefined : decodePageKey(options.continuationToken, "string", order);
     const { shape, params } = filterOf(options);
-    const text = sql.queryInstancesSql(shape, key !== undefined);
+    const text = sql.queryInstancesSql(shape, key !== undefined, order);
     return this.read(() => {
       const rows = this.sql.all<InstanceRow>(text, {
         ...params,
@@ -336,7 +363,17 @@ export class SqliteStore implements Store {
       const instances = rows.slice(0, pageSize).map(toInstanceRecord);
       if (rows.length <= pageSize) return { instances };
       const last = instances[instances.length - 1]!;
-      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId }) };
+      return { instances, continuationToken: encodePageKey({ createdAt: last.createdAt, instanceId: last.instanceId, order }) };
+    });
+  }
+
+  async countInstances(filter: InstanceFilter): Promise<StatusCounts> {
+    const { shape, params } = filterOf(filter);
+    const text = sql.countInstancesSql(shape);
+    return this.read(() => {
+      const counts: Partial<Record<RuntimeStatus, number>> = {};
+      for (const row of this.sql.all<{ status: RuntimeStatus; count: number }>(text, params)) counts[row.status] = row.count;
+      return counts;
     });
   }
 
@@ -453,16 +490,23 @@ export class SqliteStore implements Store {
   ): CommitResult | undefined {
     const instanceId = row.instance_id;
     const executionId = row.execution_id;
-    const messages = this.visibleMessages(tx, instanceId);
-    if (inline !== undefined) messages.push(inline);
-    // The stored length lets a stepper see that its warm copy is behind (another worker, or
-    // another store object on the same file, moved the instance on). The history holds only the
-    // current execution and its numbers run from 1, so the last number is the length: an index
-    // lookup, where counting would grow with the history.
-    const length = this.sql.one<{ seq: number }>(sql.SELECT_LAST_HISTORY_SEQ, { instanceId })!.seq;
-    const history = stepper.isWarm(instanceId, executionId, length) ? undefined : this.executionHistory(instanceId, executionId);
-    tx.steppers.add(stepper);
-    const commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
+    let commit: OrchestrationCommit | undefined;
+    try {
+      const messages = this.visibleMessages(tx, instanceId);
+      if (inline !== undefined) messages.push(inline);
+      // The stored length lets a stepper see that its warm copy is behind (another worker, or
+      // another store object on the same file, moved the instance on). The history holds only the
+      // current execution and its numbers run from 1, so the last number is the length: an index
+      // lookup, where counting would grow with the history.
+      const length = this.sql.one<{ seq: number }>(sql.SELECT_LAST_HISTORY_SEQ, { instanceId })!.seq;
+      const history = stepper.isWarm(instanceId, executionId, length) ? undefined : this.executionHistory(instanceId, executionId);
+      tx.steppers.add(stepper);
+      commit = stepper.step({ instance: toInstanceRecord(row), messages, history, now: tx.nowIso });
+    } catch (error) {
+      // A database failure fails the write (and is retried); anything else is this instance's own.
+      if (error instanceof Database.SqliteError) throw error;
+      return { leasedTasks: [], parked: [this.park(tx, row, error, inline)] };
+    }
     if (commit === undefined) return undefined;
     // An inline message the episode did not consume stays in the inbox, like any other.
     if (inline !== undefined && !commit.consumedMessageIds.includes(INLINE_MESSAGE_ID)) {
@@ -472,20 +516,53 @@ export class SqliteStore implements Store {
   }
 
   private executionHistory(instanceId: string, executionId: string): HistoryEvent[] {
-    const rows = this.sql.all<{ event: string }>(sql.SELECT_EXECUTION_HISTORY, { instanceId, executionId });
-    return rows.map((row) => JSON.parse(row.event) as HistoryEvent);
+    const rows = this.sql.all<{ seq: number; event: string }>(sql.SELECT_EXECUTION_HISTORY, { instanceId, executionId });
+    return rows.map((row) => decodeEvent(row.event, `history event ${row.seq} of instance '${instanceId}'`));
   }
 
-  /** The next ready instance: of any name, of the names `only` gives, or of every name but those `except` gives. */
-  private nextReadyInstance(tx: Tx, names?: { only: NamesParams } | { except: NamesParams }): InstanceRow | undefined {
-    const now = { now: tx.nowIso };
-    const next =
-      names === undefined
-        ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE, now)
-        : "only" in names
-          ? this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { ...now, ...names.only })
-          : this.sql.one<{ instanceId: string }>(sql.SELECT_NEXT_READY_INSTANCE_EXCEPT, { ...now, ...names.except });
-    return next === undefined ? undefined : this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, next);
+  /**
+   * The next ready instance: of any name, of the names `only` gives, or of every name but those
+   * `except` gives. One whose id does not read back as it was written (stored around the
+   * checks: it cannot be addressed by any id) is set aside into `parked`, and the search goes on.
+   */
+  private nextReadyInstance(
+    tx: Tx,
+    names: { only: NamesParams } | { except: NamesParams } | undefined,
+    parked: UnprocessableInstanceError[],
+  ): InstanceRow | undefined {
+    const text = names === undefined ? sql.SELECT_NEXT_READY_INSTANCE : "only" in names ? sql.SELECT_NEXT_READY_INSTANCE_OF : sql.SELECT_NEXT_READY_INSTANCE_EXCEPT;
+    const params = { now: tx.nowIso, ...(names === undefined ? {} : "only" in names ? names.only : names.except) };
+    for (;;) {
+      const next = this.sql.one<{ instanceId: string; rowid: number }>(text, params);
+      if (next === undefined) return undefined;
+      const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: next.instanceId });
+      if (row !== undefined) return row;
+      const stored = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE_ROW, { rowid: next.rowid })!;
+      const cause = new UnreadableDataError(`id of instance ${JSON.stringify(next.instanceId)}`, "it does not read back as the text it was written with");
+      parked.push(this.park(tx, stored, cause, undefined, next.rowid));
+    }
+  }
+
+  /**
+   * Sets an instance aside: Failed with an UnprocessableInstanceError, held by a lease that never
+   * expires, its history and inbox kept (an inline message too), and its parent told. Returns the error,
+   * for the caller to report once.
+   */
+  private park(tx: Tx, row: InstanceRow, cause: unknown, inline: InboxMessage | undefined, rowid?: number): UnprocessableInstanceError {
+    const parking = parkingOf(row.instance_id, toInstanceRecord(row).parent, cause, tx.nowIso);
+    const target = rowid ?? this.sql.one<{ rowid: number }>(sql.SELECT_INSTANCE_ROWID, { instanceId: row.instance_id })!.rowid;
+    this.sql.run(sql.PARK_INSTANCE, {
+      rowid: target,
+      failure: JSON.stringify(parking.failureDetails),
+      now: tx.nowIso,
+      lockToken: PARKED_LEASE.token,
+      workerId: PARKED_LEASE.workerId,
+      lockedUntil: iso(PARKED_LEASE.untilMs),
+    });
+    if (inline !== undefined) this.writes.insertMessage(tx, { instanceId: row.instance_id, executionId: inline.executionId, event: inline.event });
+    if (parking.parentNotice !== undefined) this.writes.insertMessage(tx, parking.parentNotice);
+    tx.statuses.set(row.instance_id, RuntimeStatus.Failed);
+    return parking.error;
   }
 
   private visibleMessages(tx: Tx, instanceId: string): InboxMessage[] {

@@ -6,7 +6,7 @@
  */
 import type { ActivityContext, OrchestrationContext } from "@microsoft/durabletask-js";
 import { afterEach, describe, expect, it } from "vitest";
-import { createApp, createWorker, type Worker } from "../../src/index.js";
+import { createApp, createWorker, type TaskFailedError, type Worker } from "../../src/index.js";
 import { STORE_KINDS } from "../helpers/stores.js";
 import { silent, startHarness, type Harness } from "./harness.js";
 
@@ -35,7 +35,13 @@ describe.each(STORE_KINDS)("a workflow across languages (%s)", (kind) => {
       const greeting = yield* ctx.callActivity(greet, name);
       const shouted = yield ctx.callActivity("Shout", greeting);
       const child = yield ctx.callSubOrchestrator("JsChild", name, { instanceId: `${ctx.instanceId}:child` });
-      return { greeting, shouted, child };
+      let failure: unknown;
+      try {
+        yield ctx.callActivity("Explode", name);
+      } catch (error) {
+        failure = { type: (error as TaskFailedError).details.errorType, message: (error as Error).message };
+      }
+      return { greeting, shouted, child, failure };
     });
 
     const shout = async (_ctx: ActivityContext, text: string): Promise<string> => {
@@ -46,6 +52,9 @@ describe.each(STORE_KINDS)("a workflow across languages (%s)", (kind) => {
       ran.stamp++;
       return `[${text}]`;
     };
+    const explode = async (_ctx: ActivityContext, name: string): Promise<never> => {
+      throw new RangeError(`no ${name} here`);
+    };
     const jsChild: Orchestrator = async function* (ctx, name: string) {
       const greeting: string = yield ctx.callActivity("Greet", `${name} from JavaScript`);
       const stamped: string = yield ctx.callActivity(stamp, greeting);
@@ -55,6 +64,7 @@ describe.each(STORE_KINDS)("a workflow across languages (%s)", (kind) => {
       (w) => {
         w.addNamedActivity("Shout", shout);
         w.addNamedActivity("stamp", stamp);
+        w.addNamedActivity("Explode", explode);
         w.addNamedOrchestrator("JsChild", jsChild);
       },
       { app, store: kind },
@@ -68,6 +78,7 @@ describe.each(STORE_KINDS)("a workflow across languages (%s)", (kind) => {
       greeting: "hello ana",
       shouted: "HELLO ANA!",
       child: { parent: id, stamped: "[hello ana from JavaScript]" },
+      failure: { type: "RangeError", message: expect.stringContaining("no ana here") },
     });
     expect(ran).toEqual({ shout: 1, stamp: 1, greet: 2 });
     expect(await harness.ours.getStatus(`${id}:child`)).toMatchObject({ name: "JsChild", runtimeStatus: "Completed" });

@@ -14,7 +14,7 @@
  */
 import type pg from "pg";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3, functionsV4 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV6 } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -129,6 +129,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       `DROP INDEX ${s}.instances_by_status`,
       `CREATE INDEX instances_by_kind_status ON ${s}.instances (kind, status, created_at, instance_id)`,
     ],
+  },
+  {
+    version: 6,
+    description: "continue-as-new ahead of every other message; rewind restarts purged children; leases that pass over names; finished instances by completion",
+    statements: (s: string) => functionsV6(s),
   },
 ]);
 

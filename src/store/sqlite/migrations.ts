@@ -112,6 +112,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
       `CREATE INDEX instances_by_kind_status ON instances (kind, status, created_at, instance_id)`,
     ],
   },
+  {
+    version: 4,
+    description: "finished instances listed in the order they finished",
+    statements: [`CREATE INDEX instances_by_completed ON instances (completed_at, instance_id) WHERE completed_at IS NOT NULL`],
+  },
 ]);
 
 /** The newest schema version this code knows. */

@@ -21,12 +21,11 @@
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
-import { newEvent, type HistoryEvent } from "../../core/history.js";
+import type { HistoryEvent } from "../../core/history.js";
 import {
   InstanceExistsError,
   InstanceNotFoundError,
   InvalidInstanceStateError,
-  LeaseLostError,
   StoreClosedError,
   UnreadableDataError,
   type UnprocessableInstanceError,
@@ -40,6 +39,9 @@ import {
   type ActivityWorkItem,
   type CommitResult,
   type CreateInstanceRequest,
+  type FinishedInstance,
+  type FinishedPage,
+  type FinishedQuery,
   type HistoryPage,
   type HistoryPageOptions,
   type InboxMessage,
@@ -57,6 +59,7 @@ import {
   type StatusCounts,
   type Store,
   type StoreEvent,
+  type TaskNames,
 } from "../store.js";
 import {
   iso,
@@ -71,19 +74,24 @@ import {
 } from "./rows.js";
 import {
   PARKED_LEASE,
+  checkFinishedQuery,
   checkStorableId,
   decodeEvent,
   decodePageKey,
   encodePageKey,
+  finishedPage,
   foldedNames,
+  foldedTaskNames,
   parkingOf,
   queryOrder,
+  validateChildren,
   validateDuration,
 } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
-import { Statements, Tx, type Params } from "./statements.js";
+import { Statements, Tx } from "./statements.js";
 import { Writes } from "./writes.js";
+import { filterOf, finishedStatement, isLeaseLive, lostInstance, lostTask, namesParams, outcomeEvent, type NamesParams } from "./params.js";
 
 export interface SqliteStoreSettings {
   /** Where the database is, for messages (a path or ":memory:"). */
@@ -164,11 +172,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
+  async leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined> {
     validateDuration(options.leaseMs, "leaseMs", 1);
+    const except = namesParams(foldedNames(options.except));
     return this.write((tx) => {
       for (;;) {
-        const row = this.nextReadyInstance(tx, undefined, []);
+        const row = this.nextReadyInstance(tx, except && { except }, []);
         if (row === undefined) return undefined;
         const lockToken = randomUUID();
         const lockedUntil = tx.later(options.leaseMs);
@@ -205,6 +214,7 @@ export class SqliteStore implements Store {
       }
       if (delayMs > 0) {
         this.sql.run(sql.DELAY_VISIBLE_MESSAGES, { instanceId, visibleAt: tx.later(delayMs), now: tx.nowIso });
+        tx.readyAt(tx.now + delayMs);
       } else {
         if (this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined) tx.work.add("instances");
       }
@@ -229,13 +239,12 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const names = foldedNames(options.only);
-    const only = names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) };
+    const only = namesParams(foldedNames(options.only));
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       const parked: UnprocessableInstanceError[] = [];
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx, only, parked);
+        const row = this.nextReadyInstance(tx, only && { only }, parked);
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
@@ -247,13 +256,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
+  async leaseActivities(options: LeaseOptions & { readonly max: number; readonly names?: TaskNames | undefined }): Promise<ActivityWorkItem[]> {
     validateDuration(options.leaseMs, "leaseMs", 1);
     if (!Number.isInteger(options.max) || options.max < 0) {
       throw new InvalidArgumentError(`max must be an integer of at least 0; received ${String(options.max)}.`);
     }
+    const names = foldedTaskNames(options.names);
+    const text = names === undefined ? sql.SELECT_READY_TASK_IDS : sql.selectReadyTaskIdsSql(names.except);
+    const namesParam = names === undefined ? {} : { names: JSON.stringify(names.names) };
     return this.write((tx) => {
-      const ready = this.sql.all<{ id: number }>(sql.SELECT_READY_TASK_IDS, { now: tx.nowIso, max: options.max });
+      const ready = this.sql.all<{ id: number }>(text, { now: tx.nowIso, max: options.max, ...namesParam });
       const lockedUntil = tx.later(options.leaseMs);
       return ready.map(({ id }) => {
         const params = { id, lockToken: randomUUID(), workerId: options.workerId, lockedUntil };
@@ -290,6 +302,7 @@ export class SqliteStore implements Store {
       const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, visibleAt: tx.later(delayMs) };
       if (this.sql.run(sql.RELEASE_TASK_LOCK, params) === 0) throw lostTask(item);
       if (delayMs === 0) tx.work.add("tasks");
+      else tx.readyAt(tx.now + delayMs);
     });
   }
 
@@ -364,6 +377,12 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listFinishedInstances(query: FinishedQuery): Promise<FinishedPage> {
+    const checked = checkFinishedQuery(query);
+    const statement = finishedStatement(checked);
+    return this.read(() => finishedPage(this.sql.all<FinishedInstance>(statement.text, statement.params), checked.pageSize));
+  }
+
   async purgeInstance(instanceId: string): Promise<number> {
     return this.write((tx) => {
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
@@ -396,6 +415,8 @@ export class SqliteStore implements Store {
   }
 
   async rewind(request: RewindRequest): Promise<void> {
+    const children = request.children ?? [];
+    validateChildren(request.instanceId, children);
     return this.write((tx) => {
       const { instanceId, executionId } = request;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
@@ -421,6 +442,17 @@ export class SqliteStore implements Store {
       tx.statuses.set(instanceId, RuntimeStatus.Running);
       for (const task of request.tasks) this.writes.insertTask(tx, task);
       for (const message of request.messages) this.writes.insertMessage(tx, message);
+      for (const child of children) this.writes.createChild(tx, executionId, child);
+    });
+  }
+
+  async deleteAllInstances(): Promise<number> {
+    return this.write((tx) => {
+      const [messages, history, tasks, instances] = sql.DELETE_EVERYTHING;
+      if (this.sql.run(messages, {}) > 0) tx.work.add("instances");
+      this.sql.run(history, {});
+      this.sql.run(tasks, {});
+      return this.sql.run(instances, {});
     });
   }
 
@@ -489,15 +521,19 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The next ready instance. One whose id does not read back as it was written (stored around the
+   * The next ready instance: of any name, of the names `only` gives, or of every name but those
+   * `except` gives. One whose id does not read back as it was written (stored around the
    * checks: it cannot be addressed by any id) is set aside into `parked`, and the search goes on.
    */
-  private nextReadyInstance(tx: Tx, only: { orchestrations: string; entities: string } | undefined, parked: UnprocessableInstanceError[]): InstanceRow | undefined {
+  private nextReadyInstance(
+    tx: Tx,
+    names: { only: NamesParams } | { except: NamesParams } | undefined,
+    parked: UnprocessableInstanceError[],
+  ): InstanceRow | undefined {
+    const text = names === undefined ? sql.SELECT_NEXT_READY_INSTANCE : "only" in names ? sql.SELECT_NEXT_READY_INSTANCE_OF : sql.SELECT_NEXT_READY_INSTANCE_EXCEPT;
+    const params = { now: tx.nowIso, ...(names === undefined ? {} : "only" in names ? names.only : names.except) };
     for (;;) {
-      const next =
-        only === undefined
-          ? this.sql.one<{ instanceId: string; rowid: number }>(sql.SELECT_NEXT_READY_INSTANCE, { now: tx.nowIso })
-          : this.sql.one<{ instanceId: string; rowid: number }>(sql.SELECT_NEXT_READY_INSTANCE_OF, { now: tx.nowIso, ...only });
+      const next = this.sql.one<{ instanceId: string; rowid: number }>(text, params);
       if (next === undefined) return undefined;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: next.instanceId });
       if (row !== undefined) return row;
@@ -602,6 +638,7 @@ export class SqliteStore implements Store {
     const events: StoreEvent[] = [];
     for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
     for (const queue of tx.work) events.push({ kind: "work", queue });
+    if (tx.wakeAt !== undefined) events.push({ kind: "wakeup", at: tx.wakeAt });
     for (const event of events) {
       for (const listener of [...this.listeners]) {
         try {
@@ -612,45 +649,4 @@ export class SqliteStore implements Store {
       }
     }
   }
-}
-
-function isLeaseLive(row: InstanceRow, tx: Tx): boolean {
-  return row.locked_until !== null && row.locked_until > tx.nowIso;
-}
-
-function outcomeEvent(item: ActivityWorkItem, outcome: ActivityOutcome, now: string): HistoryEvent {
-  return outcome.ok
-    ? newEvent("TaskCompleted", now, { taskScheduledId: item.taskId, result: outcome.result })
-    : newEvent("TaskFailed", now, { taskScheduledId: item.taskId, failureDetails: outcome.failureDetails });
-}
-
-function lostInstance(item: OrchestrationWorkItem): LeaseLostError {
-  return new LeaseLostError(`orchestration instance '${item.instance.instanceId}'`);
-}
-
-function lostTask(item: ActivityWorkItem): LeaseLostError {
-  return new LeaseLostError(`activity task ${item.id} ('${item.name}' #${item.taskId} of instance '${item.instanceId}')`);
-}
-
-/** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */
-function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Params } {
-  const statuses = filter.statuses !== undefined && filter.statuses.length > 0 ? filter.statuses : undefined;
-  const shape: sql.FilterShape = {
-    statuses: statuses !== undefined,
-    createdFrom: filter.createdFrom !== undefined,
-    createdTo: filter.createdTo !== undefined,
-    instanceIdPrefix: filter.instanceIdPrefix !== undefined && filter.instanceIdPrefix !== "",
-    name: filter.name !== undefined,
-    parentInstanceId: filter.parentInstanceId !== undefined,
-  };
-  const params: Params = {
-    kind: filter.kind ?? "orchestration",
-    statuses: statuses === undefined ? null : JSON.stringify(statuses),
-    createdFrom: filter.createdFrom === undefined ? null : iso(parseTime(filter.createdFrom, "createdFrom", "up")),
-    createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),
-    prefix: filter.instanceIdPrefix,
-    name: filter.name,
-    parentInstanceId: filter.parentInstanceId,
-  };
-  return { shape, params };
 }

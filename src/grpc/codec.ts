@@ -32,6 +32,7 @@ import {
   fromWireString,
   fromWireTimestamp,
   int,
+  isUnsetTimestamp,
   nonEmpty,
   optionalTime,
   str,
@@ -226,7 +227,8 @@ export function fromWireEvent(wire: WireHistoryEvent, defaultTime?: string): His
   const payload = (wire[field!] ?? {}) as Fields;
   const decode = DECODE[type] as (p: Fields) => Fields;
   if (wire.timestamp == null && defaultTime === undefined) throw new ProtocolError(`A '${field}' event has no timestamp.`);
-  const timestamp = wire.timestamp == null ? defaultTime! : fromWireTimestamp(wire.timestamp);
+  // An unset time (absent, or the zero the Python SDK gives the events it carries over) takes the default.
+  const timestamp = defaultTime !== undefined && isUnsetTimestamp(wire.timestamp) ? defaultTime : fromWireTimestamp(wire.timestamp!);
   const known = new Set(MODELLED_FIELDS[type]);
   const rest: Fields = {};
   for (const [key, value] of Object.entries(payload)) if (!known.has(key) && value != null) rest[key] = value;

@@ -6,25 +6,26 @@
  * Invariants kept here:
  * 1. A completion whose token is not current (the item was re-delivered, its lease was lost, the
  *    server restarted) changes nothing: the store's fencing makes the current holder's commit the
- *    only one that counts. Orchestration and activity answers with such a token are ignored, as
- *    the protocol's reference backend does; an entity batch's is refused (LeaseLostError,
- *    ABORTED), so that its worker knows the batch will run again.
+ *    only one that counts. It is refused (LeaseLostError, ABORTED), whatever its kind, so that its
+ *    worker knows the work will be done again elsewhere.
  * 2. An item that no connected worker accepts is held, not released, so that a worker of ours
  *    sharing the store never sees it.
- * 3. Items whose name the local app registers (orchestrations, activities, entities) are handed
- *    back at once, for the local worker; the retry after a hand-back backs off so the two do not
- *    spin on the same item.
+ * 3. Work whose name the local app registers (orchestrations, activities, entities) is never
+ *    leased here: the store passes it over (`except`), so it stays free for the local worker and
+ *    the two never take each other's work.
  * 4. A worker's answer is applied in one store commit; one the server cannot apply fails the
  *    instance (an orchestration) or the batch's operations (an entity) with the reason, rather
  *    than leaving callers stuck. An entity batch the worker reports failed as a whole is handed
  *    back and runs again later.
  * 5. Some work needs no worker and is committed here: messages to an ended orchestration, a
  *    termination, early events, and entity batches without operations (lock steps only).
+ * 6. A write that leaves something due later (a remote worker's timer, a scheduled start, a delayed
+ *    signal) wakes the idle loops through the store's `wakeup` event; they then wait until the
+ *    earliest due time the store knows, so that it fires when due, as a local worker's does.
  *
  * @module
  */
 import { toFailureDetails } from "../core/errors.js";
-import { entityNameOf } from "../runtime/entity-processor.js";
 import type { Logger } from "../runtime/logger.js";
 import { newExecutionId } from "../runtime/ids.js";
 import { Wakeup } from "../runtime/wakeups.js";
@@ -33,7 +34,8 @@ import { InstanceExistsError, LeaseLostError } from "../store/errors.js";
 import {
   isTerminal,
   type ActivityWorkItem,
-  type InstanceRecord,
+  type CommitResult,
+  type InstanceNames,
   type OrchestrationCommit,
   type OrchestrationWorkItem,
   type Store,
@@ -90,6 +92,8 @@ export class Dispatcher {
   start(): void {
     this.#running = true;
     this.#unsubscribe = this.#o.store.subscribe((event) => {
+      // Something due later (a timer, a scheduled start, a delayed signal): the idle loops work out when to wake again (invariant 6).
+      if (event.kind === "wakeup") return this.#wake();
       if (event.kind !== "work") return;
       if (event.queue !== "tasks") this.#orchestrationWake.notify();
       if (event.queue !== "instances") this.#activityWake.notify();
@@ -114,6 +118,11 @@ export class Dispatcher {
     this.#work.offer();
   }
 
+  /** Forgets every held item without handing it back: the store was emptied (task-hub management). */
+  forgetAll(): void {
+    this.#work.forgetAll();
+  }
+
   /** A stream went away: what it was given is offered to the others. */
   streamClosed(stream: WorkerStream): void {
     this.#work.streamClosed(stream);
@@ -130,33 +139,47 @@ export class Dispatcher {
     }
   }
 
-  /** Applies a worker's answer to an orchestration work item. Stale tokens are ignored (invariant 1). */
+  /**
+   * Applies a worker's answer to an orchestration work item.
+   * @throws LeaseLostError when the token is not current (invariant 1).
+   */
   async completeOrchestration(response: WireOrchestratorResponse): Promise<void> {
     const held = this.#work.take(response.completionToken, "orchestration");
-    if (held?.episode === undefined) return;
+    if (held?.episode === undefined) throw staleToken("orchestration", response.completionToken);
     const episode: DispatchedEpisode = { ...held.episode, item: held.item as OrchestrationWorkItem, now: this.#now() };
     let commit: OrchestrationCommit;
     let taskExtras: readonly TaskExtras[] = [];
     try {
       ({ commit, taskExtras } = commitFromResponse(episode, response, {
         newExecutionId,
-        taskLease: (name) => (this.#isLocal("activity", name) ? undefined : { workerId: this.#o.workerId, leaseMs: this.#o.leaseMs }),
+        taskLease: (name) => (this.#isLocalActivity(name) ? undefined : { workerId: this.#o.workerId, leaseMs: this.#o.leaseMs }),
         childVersion: (name) => this.#o.app?.getOrchestration(name)?.version,
       }));
     } catch (error) {
       this.#o.logger.warn(`The answer for instance '${episode.item.instance.instanceId}' cannot be applied; the instance fails.`, error);
       commit = failureCommit(episode, toFailureDetails(error));
     }
-    const result = await this.#commit(episode.item, commit);
+    let result: CommitResult;
+    try {
+      result = await this.#o.store.commitOrchestration(episode.item, commit);
+    } finally {
+      this.offer();
+    }
     const extrasOfLeased = commit.tasks.flatMap((task, i) => (task.lease === undefined ? [] : [taskExtras[i]]));
-    result?.leasedTasks.forEach((item, i) => this.#work.hold("activity", item, { extras: extrasOfLeased[i] }));
+    result.leasedTasks.forEach((item, i) => {
+      const extras = extrasOfLeased[i];
+      this.#work.hold("activity", item, { extras, version: fromWireString(extras?.version) ?? episode.item.instance.version });
+    });
     this.offer();
   }
 
-  /** Applies a worker's answer to an activity task. Stale tokens are ignored (invariant 1). */
+  /**
+   * Applies a worker's answer to an activity task.
+   * @throws LeaseLostError when the token is not current (invariant 1).
+   */
   async completeActivity(response: WireActivityResponse): Promise<void> {
     const held = this.#work.take(response.completionToken, "activity");
-    if (held === undefined) return;
+    if (held === undefined) throw staleToken("activity", response.completionToken);
     const item = held.item as ActivityWorkItem;
     // A result is told from a failure by the presence of failure details (an SDK sends "" for "no result").
     const outcome =
@@ -165,10 +188,9 @@ export class Dispatcher {
         : { ok: true as const, result: fromWireString(response.result) };
     try {
       await this.#o.store.completeActivity(item, outcome);
-    } catch (error) {
-      if (!(error instanceof LeaseLostError)) throw error;
+    } finally {
+      this.offer();
     }
-    this.offer();
   }
 
   /**
@@ -178,7 +200,7 @@ export class Dispatcher {
    */
   async completeEntity(result: WireEntityBatchResult): Promise<void> {
     const held = this.#work.take(result.completionToken, "entity");
-    if (held === undefined) throw new LeaseLostError(`the entity work item of completion token '${result.completionToken ?? ""}'`);
+    if (held === undefined) throw staleToken("entity", result.completionToken);
     const item = held.item as OrchestrationWorkItem;
     if (result.failureDetails != null) {
       const failure = fromWireFailure(result.failureDetails);
@@ -219,7 +241,6 @@ export class Dispatcher {
   }
 
   async #orchestrationLoop(): Promise<void> {
-    let handBacks = 0;
     while (this.#running) {
       if (this.#work.size("orchestration") + this.#work.size("entity") >= MAX_HELD) {
         await this.#orchestrationWake.wait(this.#o.maxIdleMs);
@@ -227,32 +248,27 @@ export class Dispatcher {
       }
       let item: OrchestrationWorkItem | undefined;
       try {
-        item = await this.#o.store.leaseOrchestration({ workerId: this.#o.workerId, leaseMs: this.#o.leaseMs });
+        // The local app's instances are passed over by the store itself (invariant 3).
+        item = await this.#o.store.leaseOrchestration({ workerId: this.#o.workerId, leaseMs: this.#o.leaseMs, except: this.#localInstances() });
       } catch (error) {
         this.#o.logger.error("Leasing orchestration work for remote workers failed; retrying.", error);
         await this.#pause(this.#o.maxIdleMs);
         continue;
       }
       if (item === undefined) {
-        handBacks = 0;
         await this.#idle(this.#orchestrationWake);
-      } else if (this.#isLocalInstance(item.instance)) {
-        await handBackToStore(this.#o.store, item, this.#o.logger);
-        await this.#pause(Math.min(250, 5 * 2 ** handBacks++));
-      } else {
-        handBacks = 0;
-        try {
-          await (item.instance.kind === "entity" ? this.#acceptEntity(item) : this.#accept(item));
-        } catch (error) {
-          this.#o.logger.error(`Could not dispatch instance '${item.instance.instanceId}'; it is handed back and tried again.`, error);
-          await handBackToStore(this.#o.store, item, this.#o.logger, RETRY_DELAY_MS);
-        }
+        continue;
+      }
+      try {
+        await (item.instance.kind === "entity" ? this.#acceptEntity(item) : this.#accept(item));
+      } catch (error) {
+        this.#o.logger.error(`Could not dispatch instance '${item.instance.instanceId}'; it is handed back and tried again.`, error);
+        await handBackToStore(this.#o.store, item, this.#o.logger, RETRY_DELAY_MS);
       }
     }
   }
 
   async #activityLoop(): Promise<void> {
-    let handBacks = 0;
     while (this.#running) {
       if (this.#work.size("activity") >= MAX_HELD) {
         await this.#activityWake.wait(this.#o.maxIdleMs);
@@ -260,25 +276,37 @@ export class Dispatcher {
       }
       let items: ActivityWorkItem[];
       try {
-        items = await this.#o.store.leaseActivities({ workerId: this.#o.workerId, leaseMs: this.#o.leaseMs, max: ACTIVITY_BATCH });
+        const names = this.#o.app === undefined ? undefined : { except: this.#o.app.activityNames };
+        items = await this.#o.store.leaseActivities({ workerId: this.#o.workerId, leaseMs: this.#o.leaseMs, max: ACTIVITY_BATCH, names });
       } catch (error) {
         this.#o.logger.error("Leasing activity tasks for remote workers failed; retrying.", error);
         await this.#pause(this.#o.maxIdleMs);
         continue;
       }
-      const local = items.filter((item) => this.#isLocal("activity", item.name));
-      for (const item of items) if (!local.includes(item)) this.#work.hold("activity", item);
-      for (const item of local) await handBackToStore(this.#o.store, item, this.#o.logger);
-      if (items.length > local.length) this.offer();
       if (items.length === 0) {
-        handBacks = 0;
         await this.#idle(this.#activityWake);
-      } else if (local.length === items.length) {
-        await this.#pause(Math.min(250, 5 * 2 ** handBacks++));
-      } else {
-        handBacks = 0;
+        continue;
       }
+      // A task leased here (not when its orchestration committed) is matched to filters with its orchestration's version.
+      const versions = await Promise.all(items.map((item) => this.#versionOfInstance(item.instanceId)));
+      items.forEach((item, i) => this.#work.hold("activity", item, { version: versions[i] }));
+      this.offer();
     }
+  }
+
+  async #versionOfInstance(instanceId: string): Promise<string | undefined> {
+    try {
+      return (await this.#o.store.getInstance(instanceId))?.version;
+    } catch (error) {
+      this.#o.logger.warn(`Could not read the version of instance '${instanceId}'; its task is matched as unversioned.`, error);
+      return undefined;
+    }
+  }
+
+  /** The names of the instances the local app steps, which the store passes over for this server. */
+  #localInstances(): InstanceNames | undefined {
+    const app = this.#o.app;
+    return app === undefined ? undefined : { orchestrations: app.orchestrationNames, entities: app.entityNames };
   }
 
   /** Decides what a leased orchestration work item needs: nothing, a commit made here, or a worker. */
@@ -351,18 +379,16 @@ export class Dispatcher {
     this.#activityWake.notify();
   }
 
-  #isLocalInstance(instance: InstanceRecord): boolean {
-    return instance.kind === "entity" ? this.#isLocal("entity", entityNameOf(instance)) : this.#isLocal("orchestration", instance.name);
-  }
-
-  #isLocal(kind: WorkKind, name: string): boolean {
-    const app = this.#o.app;
-    if (app === undefined) return false;
-    if (kind === "entity") return app.getEntity(name) !== undefined;
-    return kind === "orchestration" ? app.getOrchestration(name) !== undefined : app.getActivity(name) !== undefined;
+  #isLocalActivity(name: string): boolean {
+    return this.#o.app?.getActivity(name) !== undefined;
   }
 
   #now(): string {
     return new Date(this.#o.store.now()).toISOString();
   }
+}
+
+/** The refusal of a completion whose token names no work item held now. */
+function staleToken(kind: WorkKind, token: string | undefined): LeaseLostError {
+  return new LeaseLostError(`the ${kind} work item of completion token '${token ?? ""}' (it was completed, abandoned or handed out again)`);
 }

@@ -21,7 +21,6 @@ import { entityNameOf } from "../runtime/entity-processor.js";
 import type { Logger } from "../runtime/logger.js";
 import { LeaseLostError } from "../store/errors.js";
 import type { ActivityWorkItem, OrchestrationWorkItem, Store } from "../store/store.js";
-import { fromWireString } from "./codec.js";
 import type { DispatchedEpisode, TaskExtras } from "./remote-commit.js";
 import type { WireWorkItem } from "./wire.js";
 import { WORK_KINDS, type WorkerStream, type WorkerStreams, type WorkKind } from "./worker-streams.js";
@@ -33,6 +32,13 @@ export interface Held {
   readonly extras?: TaskExtras | undefined;
   /** Entities: the operations a worker runs, in order. */
   readonly operations?: readonly OperationFrame[] | undefined;
+  /**
+   * Activities: the version work-item filters match, its own (ScheduleTask's) or else the version
+   * of the orchestration that scheduled it (undefined when neither has one).
+   */
+  readonly version?: string | undefined;
+  /** Set once a wait for a worker that takes its version was logged. */
+  warned?: boolean | undefined;
   /** Orchestrations: what the worker was sent, for the commit. */
   episode?: DispatchedEpisode | undefined;
   /** The current delivery's token (kept when its stream goes away, until the next delivery). */
@@ -92,7 +98,7 @@ export class HeldWork {
     return this.#held[kind].size;
   }
 
-  hold(kind: WorkKind, item: OrchestrationWorkItem | ActivityWorkItem, more: Pick<Held, "extras" | "operations"> = {}): void {
+  hold(kind: WorkKind, item: OrchestrationWorkItem | ActivityWorkItem, more: Pick<Held, "extras" | "operations" | "version"> = {}): void {
     this.#held[kind].add({ kind, item, ...more, delivering: false, readyAt: 0 });
   }
 
@@ -110,7 +116,10 @@ export class HeldWork {
           continue;
         }
         const stream = this.#o.streams.pick(kind, nameOf(held), versionOf(held));
-        if (stream === undefined) continue;
+        if (stream === undefined) {
+          this.#warnIfVersionsOnly(held);
+          continue;
+        }
         stream.reserve(kind);
         held.stream = stream;
         held.delivering = true;
@@ -158,6 +167,11 @@ export class HeldWork {
     );
   }
 
+  /** Stops holding every item, without touching the store (whose rows are gone: the task hub was deleted). */
+  forgetAll(): void {
+    for (const kind of WORK_KINDS) for (const held of [...this.#held[kind]]) this.#forget(held);
+  }
+
   /** Stops holding an item and releases its lease; its messages or task are handed out again after `delayMs`. */
   async handBack(held: Held, delayMs = 0): Promise<void> {
     this.#forget(held);
@@ -194,6 +208,23 @@ export class HeldWork {
       held.delivering = false;
       if (held.stream === undefined) this.offer();
     }
+  }
+
+  /**
+   * An item that a connected worker would take but for its version waits for one that takes that
+   * version (the filter says so); that is said once, so the wait is never silent.
+   */
+  #warnIfVersionsOnly(held: Held): void {
+    if (held.warned === true) return;
+    const versions = this.#o.streams.versionsOnly(held.kind, nameOf(held));
+    if (versions === undefined) return;
+    held.warned = true;
+    const version = versionOf(held);
+    const what = "messages" in held.item ? `instance '${held.item.instance.instanceId}'` : `a task of instance '${held.item.instanceId}'`;
+    this.#o.logger.warn(
+      `${held.kind === "activity" ? "Activity" : "Orchestration"} '${nameOf(held)}' ${version === undefined ? "without a version" : `version '${version}'`} ` +
+        `(${what}) waits: the connected workers take it only in version ${versions.join(", ")}; it is dispatched when a worker that takes its version connects.`,
+    );
   }
 
   async #renewAll(): Promise<void> {
@@ -237,6 +268,6 @@ function nameOf(held: Held): string {
 }
 
 function versionOf(held: Held): string | undefined {
-  if (!("messages" in held.item)) return fromWireString(held.extras?.version);
+  if (!("messages" in held.item)) return held.version;
   return held.kind === "entity" ? undefined : held.item.instance.version;
 }

@@ -20,11 +20,11 @@ import type { App } from "../sdk/app.js";
 import { newExecutionId, newInstanceId } from "../runtime/ids.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "../runtime/payloads.js";
 import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/errors.js";
-import { isTerminal, type IdReusePolicy, type InstanceRecord, type NewMessage, type Store } from "../store/store.js";
+import { isTerminal, type FinishedInstance, type IdReusePolicy, type InstanceRecord, type NewMessage, type Store } from "../store/store.js";
 import { fromWireString, fromWireTimestamp, isUnsetTimestamp, optionalTime, toWireEvent, toWireString } from "./codec.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { fromWireStatuses, toWireState } from "./state.js";
-import type { WireStatus, WireString, WireTimestamp } from "./wire.js";
+import type { WireStatus, WireString } from "./wire.js";
 
 /**
  * A request as the loader decodes it (see wire.ts for the conventions). Loose on purpose: every
@@ -172,33 +172,25 @@ export class Management {
   }
 
   /**
-   * Ids of instances by status and completion time, newest first. The key is opaque: the store's
-   * page token and how many rows of that page were already returned.
+   * Ids of finished instances in the order they finished, by pages. The key of a page is its last
+   * instance, `<completion time>|<instance id>`, as the protocol's reference backend writes it: an
+   * instance that finishes later comes after every key handed out, so a caller may keep a key and
+   * resume from it later. The completion window's end is excluded.
    */
   async listInstanceIds(req: Req): Promise<object> {
-    const pageSize = pageSizeOf(req.pageSize);
-    const from = timeOf(req.completedTimeFrom);
-    const to = timeOf(req.completedTimeTo);
-    const statuses = fromWireStatuses(req.runtimeStatus as WireStatus[] | undefined);
-    let key = decodeListKey(fromWireString(req.lastInstanceKey as WireString | undefined));
-    const ids: string[] = [];
-    for (;;) {
-      const page = await this.store.queryInstances({ statuses, pageSize: DEFAULT_PAGE_SIZE, continuationToken: key.token });
-      const rows = page.instances;
-      for (let i = key.skip; i < rows.length; i++) {
-        const completed = rows[i]!.completedAt === undefined ? undefined : Date.parse(rows[i]!.completedAt!);
-        const inWindow =
-          (from === undefined || (completed !== undefined && completed >= from)) && (to === undefined || (completed !== undefined && completed <= to));
-        if (inWindow) ids.push(rows[i]!.instanceId);
-        if (ids.length === pageSize) {
-          const more = i + 1 < rows.length || page.continuationToken !== undefined;
-          const next = i + 1 < rows.length ? { token: key.token, skip: i + 1 } : { token: page.continuationToken, skip: 0 };
-          return { instanceIds: ids, lastInstanceKey: more ? { value: encodeListKey(next) } : undefined };
-        }
-      }
-      if (page.continuationToken === undefined) return { instanceIds: ids };
-      key = { token: page.continuationToken, skip: 0 };
-    }
+    const after = decodeListKey(fromWireString(req.lastInstanceKey as WireString | undefined));
+    const page = await this.store.listFinishedInstances({
+      statuses: fromWireStatuses(req.runtimeStatus as WireStatus[] | undefined),
+      completedFrom: optionalTime(req.completedTimeFrom),
+      completedTo: optionalTime(req.completedTimeTo),
+      after,
+      pageSize: pageSizeOf(req.pageSize),
+    });
+    const last = page.instances[page.instances.length - 1];
+    return {
+      instanceIds: page.instances.map((i) => i.instanceId),
+      lastInstanceKey: page.more && last !== undefined ? { value: `${last.completedAt}|${last.instanceId}` } : undefined,
+    };
   }
 
   async purgeInstances(req: Req): Promise<object> {
@@ -301,32 +293,17 @@ function pageSizeOf(value: unknown): number {
   return n > 0 ? Math.min(MAX_PAGE_SIZE, Math.floor(n)) : DEFAULT_PAGE_SIZE;
 }
 
-function timeOf(ts: WireTimestamp | undefined): number | undefined {
-  return ts == null ? undefined : Date.parse(fromWireTimestamp(ts));
-}
-
 function nonEmpty<T extends object>(value: T | undefined): T | undefined {
   return value != null && Object.keys(value).length > 0 ? value : undefined;
 }
 
-interface ListKey {
-  readonly token: string | undefined;
-  readonly skip: number;
-}
-
-function encodeListKey(key: ListKey): string {
-  return Buffer.from(JSON.stringify([key.token ?? null, key.skip]), "utf8").toString("base64url");
-}
-
-function decodeListKey(value: string | undefined): ListKey {
-  if (value === undefined || value === "") return { token: undefined, skip: 0 };
-  try {
-    const [token, skip] = JSON.parse(Buffer.from(value, "base64url").toString("utf8")) as [unknown, unknown];
-    if ((token === null || typeof token === "string") && Number.isInteger(skip) && (skip as number) >= 0) {
-      return { token: token ?? undefined, skip: skip as number };
-    }
-  } catch {
-    // Reported below.
+/** The instance a ListInstanceIds key names (see listInstanceIds). */
+function decodeListKey(value: string | undefined): FinishedInstance | undefined {
+  if (value === undefined || value === "") return undefined;
+  const bar = value.indexOf("|");
+  const completedAt = value.slice(0, Math.max(0, bar));
+  if (bar < 0 || Number.isNaN(Date.parse(completedAt))) {
+    throw new InvalidArgumentError(`lastInstanceKey ${JSON.stringify(value)} is not a key this server returned; pass the previous page's key unchanged.`);
   }
-  throw new InvalidArgumentError(`lastInstanceKey ${JSON.stringify(value)} is not a key this server returned; pass the previous page's key unchanged.`);
+  return { completedAt, instanceId: value.slice(bar + 1) };
 }

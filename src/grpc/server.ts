@@ -5,8 +5,8 @@
  *
  * Invariants kept here:
  * 1. Every RPC either answers or ends with a gRPC status from the one table in errors.ts; the
- *    RPCs this server does not serve (task hubs, forced termination) answer UNIMPLEMENTED with a
- *    message that says so.
+ *    RPCs this server does not serve (forced termination; task hubs unless `taskHubManagement`)
+ *    answer UNIMPLEMENTED with a message that says so.
  * 2. Long-lived calls (GetWorkItems, the waits) end when their caller goes away, and all of them
  *    end when the server closes; closing hands every held work item back to the store.
  * 3. With `app`, the names it registers (orchestrations, activities, entities) are left to the
@@ -37,6 +37,7 @@ import { UnsupportedError, toServiceError } from "./errors.js";
 import { waitForInstance } from "./long-poll.js";
 import { Management } from "./management.js";
 import { sidecarService } from "./proto.js";
+import { TaskHubs } from "./task-hubs.js";
 import type { WireGetWorkItemsRequest } from "./wire.js";
 import { WorkerStreams } from "./worker-streams.js";
 
@@ -56,6 +57,11 @@ export interface GrpcServerOptions {
   readonly maxIdleMs?: number | undefined;
   /** Largest message accepted from a worker, in bytes (default 64 MiB: whole histories travel). */
   readonly maxMessageBytes?: number | undefined;
+  /**
+   * Serve CreateTaskHub and DeleteTaskHub, which delete every instance and entity in the store
+   * (default false: they answer UNIMPLEMENTED). For test harnesses that reset the server between tests.
+   */
+  readonly taskHubManagement?: boolean | undefined;
   /** Transport security (default: plaintext HTTP/2, as the SDKs expect of a local sidecar). */
   readonly credentials?: ServerCredentials | undefined;
   readonly logger?: Logger | undefined;
@@ -80,6 +86,7 @@ export class GrpcServer {
   readonly #dispatcher: Dispatcher;
   readonly #management: Management;
   readonly #entities: EntityManagement;
+  readonly #taskHubs: TaskHubs;
   readonly #waits = new Set<AbortController>();
   #port: number | undefined;
   #closing = false;
@@ -103,6 +110,7 @@ export class GrpcServer {
     });
     this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher, this.#app);
     this.#entities = new EntityManagement(this.#store);
+    this.#taskHubs = new TaskHubs(this.#store, this.#dispatcher, options.taskHubManagement === true, this.#logger);
     const maxBytes = positive("maxMessageBytes", options.maxMessageBytes ?? 64 * 1024 * 1024);
     this.server = new Server({ "grpc.max_receive_message_length": maxBytes, "grpc.max_send_message_length": -1 });
     this.server.addService(sidecarService(), this.#handlers());
@@ -185,8 +193,8 @@ export class GrpcServer {
       CleanEntityStorage: this.#unary("CleanEntityStorage", (r) => e.clean(r)),
       CompleteEntityTask: this.#unary("CompleteEntityTask", async (r) => (await d.completeEntity(r), {})),
       AbandonTaskEntityWorkItem: this.#unary("AbandonTaskEntityWorkItem", async (r) => (d.abandon(r.completionToken as string, "entity"), {})),
-      CreateTaskHub: this.#unary("CreateTaskHub", unsupported("Task hubs are not managed over the protocol: a Perdure store is one task hub.")),
-      DeleteTaskHub: this.#unary("DeleteTaskHub", unsupported("Task hubs are not managed over the protocol: a Perdure store is one task hub.")),
+      CreateTaskHub: this.#unary("CreateTaskHub", (r) => this.#taskHubs.create(r)),
+      DeleteTaskHub: this.#unary("DeleteTaskHub", () => this.#taskHubs.delete()),
       SkipGracefulOrchestrationTerminations: this.#unary(
         "SkipGracefulOrchestrationTerminations",
         unsupported("Forced termination is not served; use TerminateInstance."),

@@ -5,8 +5,9 @@
  * Invariants kept here:
  * 1. A stream is offered only work its filters accept: no filters means everything; with filters,
  *    a kind whose list is empty accepts nothing, and a name whose versions are listed accepts only
- *    those versions (the Python SDK's reference backend does the same). Entity names match
- *    whatever their case, as entity names do everywhere.
+ *    those versions (the Python SDK's reference backend does the same). An activity's version is
+ *    its own, or else that of the orchestration that scheduled it (held-work.ts). Entity names
+ *    match whatever their case, as entity names do everywhere.
  * 2. A stream never holds more undelivered-and-uncompleted items of a kind than its limit (a
  *    limit of 0 means the server default).
  * 3. A closed stream is never written to.
@@ -86,6 +87,15 @@ export class WorkerStream {
     return matches(this.#filters[kind], kind === "entity" ? name.toLowerCase() : name, version);
   }
 
+  /** The versions this worker takes `name` in: "any", a list, or undefined when it does not take the name. */
+  versionsOf(kind: WorkKind, name: string): "any" | readonly string[] | undefined {
+    const filter = this.#filters[kind];
+    if (filter === undefined) return "any";
+    const versions = filter.get(kind === "entity" ? name.toLowerCase() : name);
+    if (versions === undefined) return undefined;
+    return versions.size === 0 ? "any" : [...versions];
+  }
+
   hasRoom(kind: WorkKind): boolean {
     return !this.#closed && this.#inFlight[kind] < this.#limits[kind];
   }
@@ -146,6 +156,20 @@ export class WorkerStreams {
   remove(stream: WorkerStream): void {
     stream.close();
     this.#streams.delete(stream.id);
+  }
+
+  /**
+   * The versions the connected workers take `name` in, when some take it by name but only in
+   * listed versions and none takes it in any version; undefined otherwise.
+   */
+  versionsOnly(kind: WorkKind, name: string): string[] | undefined {
+    const versions = new Set<string>();
+    for (const stream of this.#streams.values()) {
+      const listed = stream.versionsOf(kind, name);
+      if (listed === "any") return undefined;
+      for (const version of listed ?? []) versions.add(version);
+    }
+    return versions.size === 0 ? undefined : [...versions].sort();
   }
 
   /** The next stream, in turn, that accepts this item and has room for it. */

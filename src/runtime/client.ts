@@ -5,7 +5,7 @@
  * @module
  */
 import { InvalidArgumentError } from "../core/errors.js";
-import { newEvent, type HistoryEvent } from "../core/history.js";
+import { newEvent, type EventOf, type HistoryEvent } from "../core/history.js";
 import { quote, validateInstanceId, validateName } from "../core/ids.js";
 import { planRewind } from "../core/rewind.js";
 import { deserialize, serialize } from "../core/serde.js";
@@ -15,6 +15,7 @@ import type { EntityId, OperationArgs, OperationInput, OperationName, Orchestrat
 import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/errors.js";
 import {
   isTerminal,
+  type CreateInstanceRequest,
   type InstanceRecord,
   type NewMessage,
   type HistoryPage,
@@ -296,7 +297,7 @@ export class Client {
 
   /**
    * Rewinds a Failed instance: what failed runs again, what succeeded is kept. Failed
-   * sub-orchestrations are rewound too.
+   * sub-orchestrations are rewound too, and those whose instance is gone (purged) start again.
    * @throws InstanceNotFoundError; InvalidInstanceStateError when it is not Failed.
    */
   async rewind(instanceId: string, reason?: string): Promise<void> {
@@ -311,16 +312,21 @@ export class Client {
       ...plan.timers.map((t) => ({ ...self, visibleAt: t.fireAt, event: newEvent("TimerFired", now, { timerId: t.eventId, fireAt: t.fireAt }) })),
       { ...self, event: newEvent("ExecutionRewound", now, { reason: serialize(reason, "the reason") }) },
     ];
+    const failedChildren: string[] = [];
+    const goneChildren: CreateInstanceRequest[] = [];
+    for (const child of plan.children) {
+      const childRecord = await this.#store.getInstance(child.instanceId);
+      if (childRecord?.status === "Failed") failedChildren.push(child.instanceId);
+      else if (childRecord === undefined) goneChildren.push(childStartAgain(record, child, now, this.#ids.executionId()));
+    }
     await this.#store.rewind({
       ...self,
       history: plan.history,
       tasks: plan.tasks.map((t) => ({ ...self, taskId: t.eventId, name: t.name, input: t.input })),
       messages,
+      children: goneChildren,
     });
-    for (const child of plan.children) {
-      const childRecord = await this.#store.getInstance(child.instanceId);
-      if (childRecord?.status === "Failed") await this.rewind(child.instanceId, reason);
-    }
+    for (const childId of failedChildren) await this.rewind(childId, reason);
   }
 
   /**
@@ -520,4 +526,25 @@ export class Client {
  */
 export function createClient(store: Store, options?: ClientOptions): Client {
   return new Client(store, options);
+}
+
+/** The start of a sub-orchestration again, as its parent created it, under a new execution (a rewind of a parent whose child was purged). */
+function childStartAgain(
+  parentRecord: InstanceRecord,
+  created: EventOf<"SubOrchestrationInstanceCreated">,
+  now: string,
+  executionId: string,
+): CreateInstanceRequest {
+  const parent = { name: parentRecord.name, instanceId: parentRecord.instanceId, executionId: parentRecord.executionId, taskScheduledId: created.eventId };
+  const { name, instanceId, version, input } = created;
+  return {
+    instanceId,
+    name,
+    version,
+    executionId,
+    input,
+    parent,
+    reuse: "ifTerminal",
+    startEvent: newEvent("ExecutionStarted", now, { name, version, input, instanceId, executionId, parent }),
+  };
 }

@@ -11,6 +11,9 @@
  * 4. An action whose payload is over the limit fails the instance before anything is written.
  * 5. Entity instances are stepped by the entity processor; an orchestration that ends in any way
  *    releases the critical section it holds or awaits.
+ * 6. While remote workers share the store (`shareStoreWithRemoteWorkers`), an activity or
+ *    sub-orchestration whose name this app does not register is left to them: its task is enqueued
+ *    free, its instance created, and the stores route them by name (never to this app's workers).
  *
  * @module
  */
@@ -32,6 +35,7 @@ import {
   type OrchestrationStepper,
   type RuntimeStatus,
   type StepInput,
+  type TaskNames,
   type VersionFilter,
 } from "../store/store.js";
 import { isEntityInstanceId } from "../core/entity/entity-id.js";
@@ -158,6 +162,11 @@ export class OrchestrationProcessor {
     return { orchestrations: this.app.orchestrationNames, entities: this.app.entityNames };
   }
 
+  /** The activity tasks this processor's worker runs, when it leaves the others to remote workers; undefined for all. */
+  taskNames(): TaskNames | undefined {
+    return isSharedWithRemoteWorkers(this.app) ? { only: this.app.activityNames } : undefined;
+  }
+
   /** The episode's commit, or undefined to leave the instance to a remote worker (see `shareStoreWithRemoteWorkers`). */
   step(work: StepInput, session: StepSession): OrchestrationCommit | undefined {
     if (work.instance.kind === "entity") {
@@ -236,13 +245,15 @@ export class OrchestrationProcessor {
     for (const action of result.actions) {
       switch (action.type) {
         case "ScheduleTask": {
-          if (this.app.getActivity(action.name) === undefined) {
+          const local = this.app.getActivity(action.name) !== undefined;
+          if (!local && !isSharedWithRemoteWorkers(this.app)) {
             const failureDetails = toFailureDetails(new UnknownActivityError(action.name));
             messages.push({ ...self, event: newEvent("TaskFailed", now, { taskScheduledId: action.id, failureDetails }) });
             break;
           }
+          // An activity only a remote worker registers is enqueued free, for the remote workers (invariant 6).
           let lease: NewActivityTask["lease"];
-          if (this.options.reserveActivitySlot()) {
+          if (local && this.options.reserveActivitySlot()) {
             session.reservedSlots++;
             lease = { workerId: this.options.workerId, leaseMs: this.options.leaseMs };
           }
@@ -258,7 +269,8 @@ export class OrchestrationProcessor {
           });
           break;
         case "CreateSubOrchestration": {
-          const child = this.app.getOrchestration(action.name);
+          // A name only a remote worker registers is created as asked, for the remote workers (invariant 6).
+          const child = this.app.getOrchestration(action.name) ?? (isSharedWithRemoteWorkers(this.app) ? { name: action.name } : undefined);
           if (child === undefined) {
             const error = new UnknownOrchestrationError(action.name, this.app.orchestrationNames);
             const failureDetails = toFailureDetails(error);

@@ -160,6 +160,8 @@ export class Worker {
     if (this.#state !== "new") throw new WorkerStateError(`A worker starts once; this one is ${this.#state}.`);
     this.#state = "running";
     this.#unsubscribe = this.#store.subscribe((event) => {
+      // Something due later (a timer, a scheduled start): idle loops work out when to wake again.
+      if (event.kind === "wakeup") return this.wake();
       if (event.kind !== "work") return;
       if (event.queue !== "tasks") this.#orchestrationWake.notify();
       if (event.queue !== "instances") this.#activityWake.notify();
@@ -361,7 +363,7 @@ export class Worker {
       try {
         // Slots are not held while the lease call waits: episodes committing meanwhile may enqueue
         // tasks already leased to this worker. Tasks leased beyond the free slots are handed back.
-        const items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free });
+        const items = await this.#store.leaseActivities({ workerId: this.workerId, leaseMs: this.#leaseMs, max: free, names: this.#processor.taskNames() });
         failures = 0;
         for (const item of items) {
           if (this.#activeSlots < this.#maxActivities) {

@@ -10,7 +10,20 @@ import { newEvent, type HistoryEvent, type ParentInstance } from "../core/histor
 import { isWellFormed } from "../core/ids.js";
 import { parseIsoTime } from "../core/iso-time.js";
 import { UnprocessableInstanceError, UnreadableDataError } from "./errors.js";
-import type { InstanceNames, NewMessage, QueryOrder, VersionFilter, WorkerRegistration } from "./store.js";
+import {
+  TERMINAL_STATUSES,
+  type CreateInstanceRequest,
+  type FinishedInstance,
+  type FinishedPage,
+  type FinishedQuery,
+  type InstanceNames,
+  type NewMessage,
+  type QueryOrder,
+  type RuntimeStatus,
+  type TaskNames,
+  type VersionFilter,
+  type WorkerRegistration,
+} from "./store.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
 export function iso(ms: number): string {
@@ -101,21 +114,88 @@ export function queryOrder(order: unknown): QueryOrder {
  * `only` of stepOrchestration, checked, with its names in lower case (names compare without case).
  * @throws InvalidArgumentError when it is not two lists of strings.
  */
-export function foldedNames(only: InstanceNames | undefined): InstanceNames | undefined {
+export function foldedNames(only: InstanceNames | undefined, option = "only"): InstanceNames | undefined {
   if (only === undefined) return undefined;
-  const fold = (names: unknown, what: string): string[] => {
-    if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
-      throw new InvalidArgumentError(`only.${what} must be a list of names (strings); received ${JSON.stringify(names) ?? String(names)}.`);
-    }
-    return names.map((name: string) => name.toLowerCase());
+  return { orchestrations: foldList(only.orchestrations, `${option}.orchestrations`), entities: foldList(only.entities, `${option}.entities`) };
+}
+
+/**
+ * `names` of leaseActivities, checked, with its names in lower case.
+ * @throws InvalidArgumentError when it is neither `{ only }` nor `{ except }` with a list of strings.
+ */
+export function foldedTaskNames(names: TaskNames | undefined): { readonly except: boolean; readonly names: string[] } | undefined {
+  if (names === undefined) return undefined;
+  const given = names as { only?: unknown; except?: unknown };
+  if ((given.only === undefined) === (given.except === undefined)) {
+    throw new InvalidArgumentError(`names must be { only: [...] } or { except: [...] }; received ${JSON.stringify(names) ?? String(names)}.`);
+  }
+  return given.only !== undefined ? { except: false, names: foldList(given.only, "names.only") } : { except: true, names: foldList(given.except, "names.except") };
+}
+
+function foldList(names: unknown, what: string): string[] {
+  if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
+    throw new InvalidArgumentError(`${what} must be a list of names (strings); received ${JSON.stringify(names) ?? String(names)}.`);
+  }
+  return names.map((name: string) => name.toLowerCase());
+}
+
+/** A finished-instances query, checked: times in milliseconds, statuses terminal, the page size set. */
+export interface CheckedFinishedQuery {
+  readonly statuses: readonly RuntimeStatus[];
+  readonly completedFrom?: number | undefined;
+  readonly completedTo?: number | undefined;
+  readonly after?: { readonly completedAt: number; readonly instanceId: string } | undefined;
+  readonly pageSize: number;
+}
+
+/**
+ * Checks a query of listFinishedInstances. Statuses that are not terminal are dropped (no
+ * instance in them has finished); an empty list means every terminal status.
+ * @throws InvalidArgumentError for a bad page size, time or key.
+ */
+export function checkFinishedQuery(query: FinishedQuery): CheckedFinishedQuery {
+  const pageSize = query.pageSize ?? 100;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000) {
+    throw new InvalidArgumentError(`pageSize must be an integer from 1 to 1000; received ${String(query.pageSize)}.`);
+  }
+  const asked = query.statuses !== undefined && query.statuses.length > 0 ? query.statuses : TERMINAL_STATUSES;
+  const after = query.after;
+  if (after !== undefined && (typeof after.instanceId !== "string" || typeof after.completedAt !== "string")) {
+    throw new InvalidArgumentError(`after must be { completedAt, instanceId } of an instance a previous page returned; received ${JSON.stringify(after)}.`);
+  }
+  return {
+    statuses: asked.filter((status) => TERMINAL_STATUSES.includes(status)),
+    completedFrom: query.completedFrom === undefined ? undefined : parseTime(query.completedFrom, "completedFrom", "up"),
+    completedTo: query.completedTo === undefined ? undefined : parseTime(query.completedTo, "completedTo", "up"),
+    after: after === undefined ? undefined : { completedAt: parseTime(after.completedAt, "after.completedAt", "down"), instanceId: after.instanceId },
+    pageSize,
   };
-  return { orchestrations: fold(only.orchestrations, "orchestrations"), entities: fold(only.entities, "entities") };
+}
+
+/** A page of finished instances from rows read with one more than the page size. */
+export function finishedPage(rows: readonly FinishedInstance[], pageSize: number): FinishedPage {
+  return { instances: rows.slice(0, pageSize), more: rows.length > pageSize };
 }
 
 /** @throws InvalidArgumentError when `ms` is not a finite number of at least `min`. */
 export function validateDuration(ms: number, name: string, min: number): void {
   if (typeof ms !== "number" || !Number.isFinite(ms) || ms < min) {
     throw new InvalidArgumentError(`${name} must be a finite number of milliseconds of at least ${min}; received ${String(ms)}.`);
+  }
+}
+
+/**
+ * Children of a commit or a rewind must name their parent, so that a refusal can be delivered to it.
+ * @throws InvalidArgumentError naming the first child without one.
+ */
+export function validateChildren(instanceId: string, children: readonly CreateInstanceRequest[]): void {
+  for (const child of children) {
+    if (child.parent === undefined) {
+      throw new InvalidArgumentError(
+        `Child instance '${child.instanceId}' of '${instanceId}' has no parent; ` +
+          `a CreateInstanceRequest in a commit's (or a rewind's) children must set parent.`,
+      );
+    }
   }
 }
 

@@ -213,7 +213,10 @@ export interface OrchestrationCommit {
   readonly entityState?: Payload;
   /**
    * Continue-as-new: the execution's history is deleted, the instance gets `executionId`, stays
-   * Running, and `startMessages` (ExecutionStarted, then carried-over events) go to its inbox.
+   * Running, and `startMessages` (ExecutionStarted, then carried-over events) go to its inbox
+   * ahead of the messages already waiting there (events that arrived during the episode), which
+   * follow them in their order: the new execution starts before it is told anything, and the
+   * events it carries over were raised before those.
    */
   readonly continueAsNew?:
     | { readonly executionId: string; readonly input?: Payload; readonly startMessages: readonly HistoryEvent[] }
@@ -377,7 +380,47 @@ export interface RewindRequest {
   readonly history: readonly HistoryEvent[];
   readonly tasks: readonly NewActivityTask[];
   readonly messages: readonly NewMessage[];
+  /**
+   * Sub-orchestrations to start again because their instance is gone (purged): created as a
+   * commit's children are, in the same transaction (an id taken by a running instance is not
+   * replaced; the parent gets SubOrchestrationInstanceFailed instead). Default none.
+   */
+  readonly children?: readonly CreateInstanceRequest[] | undefined;
 }
+
+/** Options of `listFinishedInstances`. */
+export interface FinishedQuery {
+  /** Terminal statuses to match (default: all of them); other statuses match nothing. */
+  readonly statuses?: readonly RuntimeStatus[] | undefined;
+  /** Completed at or after (ISO-8601). */
+  readonly completedFrom?: string | undefined;
+  /** Completed before (ISO-8601, exclusive). */
+  readonly completedTo?: string | undefined;
+  /** Only instances after this one in the order (the last one of the previous page). */
+  readonly after?: FinishedInstance | undefined;
+  /** Rows per page (1–1000, default 100). */
+  readonly pageSize?: number | undefined;
+}
+
+/** A finished orchestration instance, by when it finished. */
+export interface FinishedInstance {
+  readonly instanceId: string;
+  /** ISO-8601, as the instance row keeps it. */
+  readonly completedAt: string;
+}
+
+export interface FinishedPage {
+  readonly instances: readonly FinishedInstance[];
+  /** True when more instances follow the last one of this page. */
+  readonly more: boolean;
+}
+
+/** Which activity tasks a lease call may take, by name (names compare without case). */
+export type TaskNames =
+  /** Only tasks of these activities. */
+  | { readonly only: readonly string[] }
+  /** Every task but those of these activities. */
+  | { readonly except: readonly string[] };
 
 /**
  * The queues work can become ready in: instances with visible messages (orchestrations and
@@ -394,7 +437,13 @@ export type StoreEvent =
    * has it at hand without a read (in-process events of a finished orchestration, for one); a
    * client waiting for the result may take it from there.
    */
-  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus; readonly record?: InstanceRecord };
+  | { readonly kind: "instance"; readonly instanceId: string; readonly status: RuntimeStatus; readonly record?: InstanceRecord }
+  /**
+   * Something the write left becomes ready at `at` (ms since the epoch, later than the write): a
+   * message (a timer, a scheduled start, a delayed signal) or work handed back for later. A loop
+   * sleeping until the store's next wake-up asks again, so that it wakes in time (in-process).
+   */
+  | { readonly kind: "wakeup"; readonly at: number };
 
 /** Durable storage for Perdure. Every method is atomic. */
 export interface Store {
@@ -429,9 +478,10 @@ export interface Store {
 
   /**
    * Leases the next instance that has visible messages and no live lease, with those messages.
-   * Returns undefined when there is none.
+   * With `except`, instances of those names are passed over, as if they had no messages (they are
+   * another worker's). Returns undefined when there is none.
    */
-  leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined>;
+  leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined>;
 
   /**
    * Applies an episode and releases the lease.
@@ -469,8 +519,11 @@ export interface Store {
     },
   ): Promise<CommitResult | undefined>;
 
-  /** Leases up to `max` visible activity tasks that have no live lease. */
-  leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]>;
+  /**
+   * Leases up to `max` visible activity tasks that have no live lease; with `names`, only tasks of
+   * the activities they allow, so that tasks other workers run never stand before this one's.
+   */
+  leaseActivities(options: LeaseOptions & { readonly max: number; readonly names?: TaskNames | undefined }): Promise<ActivityWorkItem[]>;
 
   /**
    * Deletes a leased task and delivers its outcome. With a stepper, when the orchestration has no
@@ -511,6 +564,13 @@ export interface Store {
   queryInstances(options: QueryOptions): Promise<InstancePage>;
 
   /**
+   * Finished orchestrations (a terminal status and a completion time) in the order they finished
+   * (completion time, then instance id), by pages keyed on the last one: an instance that
+   * finishes later comes after every key already handed out, so paging resumes where it left off.
+   */
+  listFinishedInstances(query: FinishedQuery): Promise<FinishedPage>;
+
+  /**
    * How many instances of one kind (`kind`, default orchestrations) match the filter, by runtime
    * status. Meant to stay fast on large stores: adapters answer it from an index.
    */
@@ -531,7 +591,8 @@ export interface Store {
   purgeInstances(filter: InstanceFilter, limit?: number): Promise<number>;
 
   /**
-   * Replaces a failed instance's history, sets it Running, enqueues the work to run again.
+   * Replaces a failed instance's history, sets it Running, enqueues the work to run again and
+   * starts again the sub-orchestrations whose instance is gone.
    * @throws InstanceNotFoundError, InvalidInstanceStateError (not Failed, or another execution).
    */
   rewind(request: RewindRequest): Promise<void>;
@@ -547,6 +608,14 @@ export interface Store {
 
   /** The registered workers whose registration has not expired, by id. */
   listWorkers(): Promise<WorkerRecord[]>;
+
+  /**
+   * Deletes every instance and entity of the store, with their histories, messages and tasks,
+   * whatever their status, and returns how many instances and entities were deleted. Leases held
+   * on them are lost. What the store is for (a task hub recreated or deleted) is the caller's to
+   * decide; nothing in the runtime calls it.
+   */
+  deleteAllInstances(): Promise<number>;
 
   /** The earliest time at which a message or task becomes visible or a lease expires, if any is in the future. */
   nextWakeUp(): Promise<number | undefined>;

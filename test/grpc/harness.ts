@@ -1,14 +1,13 @@
 /**
- * A Durable Task protocol server on a fresh SQLite store, with the official JavaScript SDK's
- * client and worker connected to it on an ephemeral loopback port, and Perdure's own client on
- * the same store; `close()` stops and removes everything.
+ * A Durable Task protocol server on a fresh store (SQLite by default, or a schema of its own on
+ * PostgreSQL), with the official JavaScript SDK's client and worker connected to it on an
+ * ephemeral loopback port, and Perdure's own client on the same store; `close()` stops and
+ * removes everything.
  */
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { NoOpLogger, TaskHubGrpcClient, TaskHubGrpcWorker } from "@microsoft/durabletask-js";
-import { createClient, sqlite, type App, type Client, type Store } from "../../src/index.js";
-import { serveGrpc, type GrpcServer } from "../../src/grpc/index.js";
+import { createClient, type App, type Client, type Store } from "../../src/index.js";
+import { serveGrpc, type GrpcServer, type GrpcServerOptions } from "../../src/grpc/index.js";
+import { openTestStore, type StoreKind } from "../helpers/stores.js";
 
 export interface Harness {
   readonly store: Store;
@@ -30,12 +29,16 @@ export interface HarnessOptions {
   readonly leaseMs?: number | undefined;
   /** Set to false to leave the worker unstarted. */
   readonly startWorker?: boolean | undefined;
+  /** The store to run on (default SQLite). */
+  readonly store?: StoreKind | undefined;
+  /** More options of the server. */
+  readonly server?: Partial<GrpcServerOptions> | undefined;
 }
 
 export async function startHarness(register: (worker: TaskHubGrpcWorker) => void, options: HarnessOptions = {}): Promise<Harness> {
-  const dir = mkdtempSync(join(tmpdir(), "perdure-grpc-"));
-  const store = sqlite(join(dir, "test.db"));
-  const server = await serveGrpc({ store, port: 0, app: options.app, leaseMs: options.leaseMs, logger: silent });
+  const opened = await openTestStore(options.store ?? "sqlite");
+  const store = opened.store;
+  const server = await serveGrpc({ store, port: 0, app: options.app, leaseMs: options.leaseMs, logger: silent, ...options.server });
   const address = `localhost:${server.port}`;
   const worker = new TaskHubGrpcWorker({ hostAddress: address, logger: new NoOpLogger(), shutdownTimeoutMs: 2000 });
   register(worker);
@@ -54,8 +57,7 @@ export async function startHarness(register: (worker: TaskHubGrpcWorker) => void
         client.stop().catch(() => undefined),
       ]);
       await server.close();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await opened.close();
     },
   };
 }

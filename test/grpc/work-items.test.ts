@@ -32,7 +32,7 @@ const doubling: Orchestrator = async function* (ctx, n: number) {
 };
 
 describe("the work-item stream", () => {
-  it("re-delivers a worker's items when its stream goes away, and ignores stale tokens", { timeout: 60_000 }, async () => {
+  it("re-delivers a worker's items when its stream goes away, and refuses stale tokens", { timeout: 60_000 }, async () => {
     harness = await startHarness(() => undefined, { startWorker: false });
     const raw = rawClient(harness.address);
     const first = openStream(raw);
@@ -54,11 +54,11 @@ describe("the work-item stream", () => {
         completionToken: token,
         actions: [{ id: 1, completeOrchestration: { orchestrationStatus: "ORCHESTRATION_STATUS_COMPLETED", result: { value: result } } }],
       });
-    await complete(stale.completionToken, '"stale"');
+    await expect(complete(stale.completionToken, '"stale"')).rejects.toMatchObject({ code: status.ABORTED });
     expect((await harness.ours.getStatus(id))?.runtimeStatus).toBe("Pending");
     await complete(fresh.completionToken, '"fresh"');
     expect(await harness.ours.getStatus(id)).toMatchObject({ runtimeStatus: "Completed", output: "fresh" });
-    await complete(fresh.completionToken, '"again"');
+    await expect(complete(fresh.completionToken, '"again"')).rejects.toMatchObject({ code: status.ABORTED });
     expect((await harness.ours.getStatus(id))?.output).toBe("fresh");
   });
 
@@ -111,8 +111,8 @@ describe("what the server does not serve", () => {
     harness = await startHarness(() => undefined, { startWorker: false });
     const raw = rawClient(harness.address);
     for (const [method, why] of [
-      ["CreateTaskHub", /task hub/],
-      ["DeleteTaskHub", /task hub/],
+      ["CreateTaskHub", /taskHubManagement/],
+      ["DeleteTaskHub", /taskHubManagement/],
       ["SkipGracefulOrchestrationTerminations", /TerminateInstance/],
     ] as const) {
       await expect(call(raw, method, {})).rejects.toMatchObject({ code: status.UNIMPLEMENTED, details: expect.stringMatching(why) });

@@ -454,6 +454,31 @@ describe.skipIf(!url)("postgres", () => {
       expect(stepped.sort()).toEqual(Array.from({ length: 40 }, (_, i) => `x-${i}`).sort());
     });
 
+    it("starts a continued-as-new execution ahead of a message whose transaction commits after it", async () => {
+      const store = await track(open());
+      await store.createInstance(startRequest("can"));
+      const item = (await store.leaseOrchestration(WORKER))!;
+      const start = newEvent("ExecutionStarted", "2026-01-01T00:00:00.000Z", { name: "Flow", instanceId: "can", executionId: "can-e2" });
+      await admin(async (client) => {
+        // Another sender: its message's id is taken now, and its transaction commits after the continue-as-new.
+        await client.query("BEGIN");
+        await client.query(`INSERT INTO "${schema}".messages (instance_id, event, visible_at) VALUES ('can', $1, 0)`, [JSON.stringify(raised("late"))]);
+        await store.commitOrchestration(
+          item,
+          commitFor(item, {
+            history: [item.messages[0]!.event],
+            status: "ContinuedAsNew",
+            continueAsNew: { executionId: "can-e2", startMessages: [start, raised("carried")] },
+          }),
+        );
+        await client.query("COMMIT");
+      });
+      const next = await store.leaseOrchestration(WORKER);
+      expect(next?.messages.map((m) => (m.event.type === "EventRaised" ? m.event.name : m.event.type))).toEqual(["ExecutionStarted", "carried", "late"]);
+      await store.commitOrchestration(next!, commitFor(next!));
+      expect(await store.leaseOrchestration(WORKER)).toBeUndefined();
+    });
+
     it("keeps working and listening after the server ends its connections", async () => {
       const appName = `perdure-test-${suffix}`;
       const a = await track(open({ applicationName: appName }));

@@ -13,6 +13,7 @@ import { describe } from "vitest";
 import { activityCases } from "./activity-cases.js";
 import { entityCases } from "./entity-cases.js";
 import { episodeCases } from "./episode-cases.js";
+import { hubCases } from "./hub-cases.js";
 import { instanceCases } from "./instance-cases.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { messageCases } from "./message-cases.js";
@@ -36,5 +37,6 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     parkingCases(factory);
     versionCases(factory);
     queryCases(factory);
+    hubCases(factory);
   });
 }

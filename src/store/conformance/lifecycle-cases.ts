@@ -14,9 +14,11 @@ import {
   commitFor,
   createAndLease,
   createFinished,
+  leaseInstance,
   newTask,
   raised,
   startRequest,
+  timerFired,
   useStore,
   type StoreFactory,
 } from "./fixtures.js";
@@ -62,6 +64,40 @@ export function lifecycleCases(factory: StoreFactory): void {
       expect((await store.getHistory("a")).events).toStrictEqual(history);
       expect(await store.leaseActivities({ ...WORKER, max: 5 })).toMatchObject([{ taskId: 1 }]);
       expect((await store.leaseOrchestration(WORKER))?.messages.map((m) => m.event)).toEqual([raised("again")]);
+    });
+
+    it("starts again, in the same transaction, the sub-orchestrations whose instance is gone", async () => {
+      const { store } = h;
+      await createFinished(store, "p", "Failed", { failureDetails: failure });
+      const parent = { name: "Flow", instanceId: "p", executionId: "p-e1", taskScheduledId: 3 };
+      await store.rewind({
+        instanceId: "p",
+        executionId: "p-e1",
+        history: [],
+        tasks: [],
+        messages: [],
+        children: [startRequest("p:3", { name: "Child", input: '"again"', parent, executionId: "c-e2" })],
+      });
+      expect(await store.getInstance("p")).toMatchObject({ status: "Running" });
+      expect(await store.getInstance("p:3")).toMatchObject({ status: "Pending", name: "Child", input: '"again"', executionId: "c-e2", parent });
+      const child = await leaseInstance(store, "p:3");
+      expect(child.messages.map((m) => m.event.type)).toEqual(["ExecutionStarted"]);
+    });
+
+    it("tells the parent when a child's id was taken meanwhile, and refuses a child without a parent", async () => {
+      const { store } = h;
+      await createFinished(store, "p", "Failed", { failureDetails: failure });
+      await store.createInstance(startRequest("p:3", { input: '"squatter"' }));
+      const parent = { name: "Flow", instanceId: "p", executionId: "p-e1", taskScheduledId: 3 };
+      const request = { instanceId: "p", executionId: "p-e1", history: [], tasks: [], messages: [] };
+      await expect(store.rewind({ ...request, children: [startRequest("p:9", { name: "Child" })] })).rejects.toMatchObject({ name: "InvalidArgumentError" });
+      expect(await store.getInstance("p")).toMatchObject({ status: "Failed" });
+      await store.rewind({ ...request, children: [startRequest("p:3", { name: "Child", parent, executionId: "c-e2" })] });
+      expect(await store.getInstance("p:3")).toMatchObject({ executionId: "p:3-e1", input: '"squatter"' });
+      const back = await leaseInstance(store, "p");
+      expect(back.messages.map((m) => m.event)).toMatchObject([
+        { type: "SubOrchestrationInstanceFailed", taskScheduledId: 3, failureDetails: { errorType: "InstanceExistsError" } },
+      ]);
     });
   });
 
@@ -150,12 +186,39 @@ export function lifecycleCases(factory: StoreFactory): void {
       expect(events).toEqual([]);
     });
 
-    it("does not wake anyone for a message that is not visible yet", async () => {
+    it("does not announce work for a message that is not visible yet, but when it will be", async () => {
       const { store, clock } = h;
-      await store.createInstance(startRequest("a", { scheduledStartAt: clock.iso(1000) }));
       const { events } = listen();
-      await store.sendMessages([{ instanceId: "a", event: raised("e"), visibleAt: clock.iso(1000) }]);
-      expect(events).toEqual([]);
+      await store.createInstance(startRequest("a", { scheduledStartAt: clock.iso(1000) }));
+      expect(events).toEqual([{ kind: "instance", instanceId: "a", status: "Pending" }, { kind: "wakeup", at: clock.ms + 1000 }]);
+      events.length = 0;
+      await store.sendMessages([
+        { instanceId: "a", event: raised("e"), visibleAt: clock.iso(900) },
+        { instanceId: "a", event: raised("f"), visibleAt: clock.iso(500) },
+      ]);
+      expect(events).toEqual([{ kind: "wakeup", at: clock.ms + 500 }]);
+    });
+
+    it("announces when a timer set by a commit, or work handed back for later, becomes due", async () => {
+      const { store, clock } = h;
+      const item = await createAndLease(store, "a");
+      const { events } = listen();
+      const fireAt = clock.iso(200);
+      await store.commitOrchestration(
+        item,
+        commitFor(item, { tasks: [newTask("a", "a-e1", 1)], messages: [{ instanceId: "a", executionId: "a-e1", event: timerFired(2, fireAt), visibleAt: fireAt }] }),
+      );
+      expect(events).toContainEqual({ kind: "wakeup", at: clock.ms + 200 });
+      events.length = 0;
+      const [task] = await store.leaseActivities({ ...WORKER, max: 1 });
+      await store.abandonActivity(task!, 300);
+      expect(events).toEqual([{ kind: "wakeup", at: clock.ms + 300 }]);
+      events.length = 0;
+      await store.sendMessages([{ instanceId: "a", event: raised("e") }]);
+      const again = await store.leaseOrchestration(WORKER);
+      events.length = 0;
+      await store.abandonOrchestration(again!, 400);
+      expect(events).toEqual([{ kind: "wakeup", at: clock.ms + 400 }]);
     });
   });
 

@@ -190,6 +190,38 @@ export function messageCases(factory: StoreFactory): void {
       expect(third?.messages.map((m) => m.event)).toEqual([start, raised("carried")]);
       expect(third?.messages.every((m) => m.executionId === "a-e2")).toBe(true);
     });
+
+    it("starts the new execution ahead of the events that arrived during the episode, which keep their order", async () => {
+      const { store, clock } = h;
+      const item = await createAndLease(store, "a");
+      const fireAt = clock.iso(60_000);
+      await store.commitOrchestration(
+        item,
+        commitFor(item, { history: [item.messages[0]!.event], messages: [{ instanceId: "a", executionId: "a-e1", event: timerFired(1, fireAt), visibleAt: fireAt }] }),
+      );
+      await store.sendMessages([{ instanceId: "a", event: raised("first") }]);
+      const second = await store.leaseOrchestration(WORKER);
+      // Raised while the episode that continues as new runs: not consumed by it.
+      await store.sendMessages([{ instanceId: "a", event: raised("during-1") }, { instanceId: "a", event: raised("during-2") }]);
+      const start = newEvent("ExecutionStarted", clock.iso(), { name: "Flow", instanceId: "a", executionId: "a-e2", input: "1" });
+      await store.commitOrchestration(
+        second!,
+        commitFor(second!, {
+          history: second!.messages.map((m) => m.event),
+          status: "ContinuedAsNew",
+          messages: [{ instanceId: "a", event: raised("to-self") }],
+          continueAsNew: { executionId: "a-e2", input: "1", startMessages: [start, raised("carried")] },
+        }),
+      );
+      const third = await store.leaseOrchestration(WORKER);
+      const names = third!.messages.map((m) => (m.event.type === "EventRaised" ? m.event.name : m.event.type));
+      expect(names).toEqual(["ExecutionStarted", "carried", "during-1", "during-2", "to-self"]);
+      expect(third!.messages.slice(2).map((m) => m.executionId)).toEqual([undefined, undefined, undefined]);
+      // The old execution's timer went with it.
+      clock.advance(60_000);
+      await store.commitOrchestration(third!, commitFor(third!));
+      expect(await store.leaseOrchestration(WORKER)).toBeUndefined();
+    });
   });
 
   describe("children", () => {

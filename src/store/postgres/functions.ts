@@ -139,11 +139,11 @@ function helpers(s: string, channel: string): string[] {
 }
 
 /** The next ready instance (of those not in `taken`, when given), locked: the FROM clause. */
-function readyInstance(s: string, taken?: string, named = false): string {
+function readyInstance(s: string, taken?: string, named: boolean | "except" = false): string {
   return `FROM ${s}.messages m JOIN ${s}.instances i ON i.instance_id = m.instance_id
         WHERE m.visible_at <= p_now AND (i.locked_until IS NULL OR i.locked_until <= p_now)
           ${taken === undefined ? "" : `AND i.instance_id <> ALL (${taken})`}
-          ${named ? `AND ${NAMED}` : ""}
+          ${named === "except" ? `AND NOT (${NAMED})` : named ? `AND ${NAMED}` : ""}
         ORDER BY m.visible_at, m.id
         LIMIT 1
         FOR NO KEY UPDATE OF i SKIP LOCKED`;
@@ -320,6 +320,35 @@ ${inboxOutcome(s)}    END $$`,
   ];
 }
 
+/**
+ * Creates the children in `p_children` (create_row documents with a refusal), in a function that
+ * declares `v_child json`, `v_taken text` and `v_work boolean`: a child whose id is taken by a
+ * running instance is not created, and its parent gets the refusal instead.
+ */
+function createChildren(s: string): string {
+  return `      IF p_children IS NOT NULL THEN
+        FOR v_child IN SELECT * FROM json_array_elements(p_children) LOOP
+          v_taken := ${s}.create_row(v_child, 'ifTerminal', p_now, p_origin);
+          IF v_taken IS NOT NULL THEN
+            -- The refusal event was written by the caller with a marker where the status goes.
+            IF ${s}.insert_messages(json_build_array(json_build_object('i', v_child->>'pi', 'e', v_child->>'pe',
+                'v', replace(v_child->>'refusal', v_child->>'marker', v_taken), 'a', p_now, 't', NULL)), p_now) THEN
+              v_work := true;
+            END IF;
+          END IF;
+        END LOOP;
+      END IF;
+`;
+}
+
+/** The statements of apply_commit that write a continue-as-new's start messages to the inbox. */
+function startMessages(s: string): string {
+  return `        INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
+        SELECT p_id, p_can->>'e', m.ev, p_now FROM json_array_elements_text(p_can->'m') WITH ORDINALITY AS m(ev, ord)
+        ORDER BY m.ord;
+`;
+}
+
 /** Applying an episode: the heart of the protocol. */
 function commits(s: string): string[] {
   return [
@@ -352,19 +381,7 @@ function commits(s: string): string[] {
         DELETE FROM ${s}.messages WHERE instance_id = p_id AND timer_id = ANY (p_canceled)
           AND (execution_id = p_exec OR execution_id IS NULL);
       END IF;
-      IF p_children IS NOT NULL THEN
-        FOR v_child IN SELECT * FROM json_array_elements(p_children) LOOP
-          v_taken := ${s}.create_row(v_child, 'ifTerminal', p_now, p_origin);
-          IF v_taken IS NOT NULL THEN
-            -- The refusal event was written by the caller with a marker where the status goes.
-            IF ${s}.insert_messages(json_build_array(json_build_object('i', v_child->>'pi', 'e', v_child->>'pe',
-                'v', replace(v_child->>'refusal', v_child->>'marker', v_taken), 'a', p_now, 't', NULL)), p_now) THEN
-              v_work := true;
-            END IF;
-          END IF;
-        END LOOP;
-      END IF;
-      IF p_tasks IS NOT NULL THEN
+${createChildren(s)}      IF p_tasks IS NOT NULL THEN
         SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
         o_leased := v_tasks.o_leased;
         v_work := v_work OR v_tasks.o_work;
@@ -385,10 +402,7 @@ function commits(s: string): string[] {
           failure_details = NULL, completed_at = NULL, custom_status = p_custom, last_updated_at = p_now,
           lock_token = NULL, locked_by = NULL, locked_until = NULL, last_seq = 0
         WHERE instance_id = p_id;
-        INSERT INTO ${s}.messages (instance_id, execution_id, event, visible_at)
-        SELECT p_id, p_can->>'e', m.ev, p_now FROM json_array_elements_text(p_can->'m') WITH ORDINALITY AS m(ev, ord)
-        ORDER BY m.ord;
-      END IF;
+${startMessages(s)}      END IF;
       -- Released with messages left (unconsumed, or written during the episode): someone can take it.
       IF NOT v_work AND EXISTS (SELECT 1 FROM ${s}.messages WHERE instance_id = p_id AND visible_at <= p_now) THEN
         v_work := true;
@@ -723,6 +737,85 @@ ${inboxOutcome(s)}    END $$`,
 
 export function functionsV1(s: string, channel: string): string[] {
   return [...helpers(s, channel), ...leasing(s), ...commits(s), ...management(s)];
+}
+
+/**
+ * Schema version 6: continue-as-new puts the new execution's start messages ahead of every other
+ * message of the instance (events that arrived during the episode, or arrive while it commits),
+ * by giving them ids below any other; a rewind starts again the sub-orchestrations whose instance is gone; a lease may pass
+ * over the instances of some names (another worker's); finished instances are listed in the order
+ * they finished.
+ */
+export function functionsV6(s: string): string[] {
+  const applyCommit = commits(s)[0]!;
+  // Ids from a descending sequence, below every id the identity ever gives, the smallest to the
+  // first message: the start messages come before any message of the instance, whether it was
+  // waiting already or is being written by a transaction that commits after this one (moving the
+  // waiting ones behind could not order those).
+  const ahead = `        INSERT INTO ${s}.messages (id, instance_id, execution_id, event, visible_at) OVERRIDING SYSTEM VALUE
+        SELECT n.id, p_id, p_can->>'e', m.ev, p_now
+        FROM json_array_elements_text(p_can->'m') WITH ORDINALITY AS m(ev, ord)
+        JOIN (SELECT x.id, row_number() OVER (ORDER BY x.id) AS ord
+          FROM (SELECT nextval('${s}.messages_ahead') AS id FROM json_array_elements(p_can->'m')) x) n ON n.ord = m.ord
+        ORDER BY m.ord;
+`;
+  return [
+    `CREATE SEQUENCE ${s}.messages_ahead AS bigint INCREMENT BY -1 START WITH -1 MAXVALUE -1 NO CYCLE`,
+    replaceOnce(replaceOnce(applyCommit, "CREATE FUNCTION", "CREATE OR REPLACE FUNCTION"), startMessages(s), ahead),
+    `DROP FUNCTION ${s}.rewind(text, text, text[], json, json, bigint, text)`,
+    // As in version 1, with p_children: the sub-orchestrations to start again, as apply_commit creates children.
+    `CREATE FUNCTION ${s}.rewind(p_id text, p_exec text, p_history text[], p_tasks json, p_messages json, p_children json,
+      p_now bigint, p_origin text) RETURNS text LANGUAGE plpgsql AS $$
+    DECLARE r record; v_work boolean := false; v_tasks record; v_child json; v_taken text;
+    BEGIN
+      SELECT status, execution_id INTO r FROM ${s}.instances WHERE instance_id = p_id FOR UPDATE;
+      IF NOT FOUND THEN RETURN 'absent'; END IF;
+      IF r.status <> 'Failed' THEN RETURN 'status:' || r.status; END IF;
+      IF r.execution_id <> p_exec THEN RETURN 'execution:' || r.execution_id; END IF;
+      DELETE FROM ${s}.history WHERE instance_id = p_id;
+      INSERT INTO ${s}.history (instance_id, seq, execution_id, event)
+      SELECT p_id, h.ord, p_exec, h.ev FROM unnest(p_history) WITH ORDINALITY AS h(ev, ord);
+      -- Also takes any lease away, so a holder from before the rewind cannot commit over it.
+      UPDATE ${s}.instances SET status = 'Running', output = NULL, failure_details = NULL, completed_at = NULL,
+        last_updated_at = p_now, lock_token = NULL, locked_by = NULL, locked_until = NULL,
+        last_seq = coalesce(cardinality(p_history), 0)
+      WHERE instance_id = p_id;
+      IF p_tasks IS NOT NULL THEN
+        SELECT * INTO v_tasks FROM ${s}.insert_tasks(p_tasks, p_now);
+        v_work := v_tasks.o_work;
+      END IF;
+      IF ${s}.insert_messages(p_messages, p_now) THEN v_work := true; END IF;
+${createChildren(s)}      PERFORM ${s}.notify_status(p_origin, p_id, 'Running');
+      IF v_work THEN PERFORM ${s}.notify_work(p_origin); END IF;
+      RETURN 'ok';
+    END $$`,
+    // As lease_instance of version 1, passing over the instances of the names given (lower case).
+    `CREATE FUNCTION ${s}.lease_instance(p_now bigint, p_worker text, p_until bigint, p_orchestrations text[], p_entities text[],
+      OUT o_msgs text, ${INSTANCE_OUT})
+    LANGUAGE plpgsql SET enable_seqscan = off SET enable_material = off AS $$
+    DECLARE v_id text;
+    BEGIN
+      FOR attempt IN 1..16 LOOP
+        SELECT i.instance_id INTO v_id ${readyInstance(s, undefined, "except")};
+        IF NOT FOUND THEN RETURN; END IF;
+        o_msgs := ${visibleMessages(s, "v_id", "p_now")};
+        IF o_msgs IS NOT NULL THEN
+          UPDATE ${s}.instances SET lock_token = gen_random_uuid()::text, locked_by = p_worker, locked_until = p_until
+          WHERE instance_id = v_id
+          RETURNING ${INSTANCE_COLUMNS} INTO ${INSTANCE_INTO};
+          RETURN;
+        END IF;
+      END LOOP;
+    END $$`,
+    `CREATE INDEX instances_by_completed ON ${s}.instances (completed_at, instance_id) WHERE completed_at IS NOT NULL`,
+  ];
+}
+
+/** `text` with its one occurrence of `what` replaced (a missing one is a bug in this module). */
+function replaceOnce(text: string, what: string, by: string): string {
+  const at = text.indexOf(what);
+  if (at < 0 || text.indexOf(what, at + 1) >= 0) throw new Error(`functions.ts: expected exactly one '${what.slice(0, 40)}'.`);
+  return text.slice(0, at) + by + text.slice(at + what.length);
 }
 
 /** The FROM clause of a search for the next ready instance not in v_taken, locked, with extra conditions on `i`. */

@@ -92,6 +92,13 @@ export class PgTx {
   readonly finished = new Map<string, InstanceRecord>();
   /** Steppers that ran in this write, to be told if it rolls back. */
   readonly steppers = new Set<OrchestrationStepper>();
+  /** The earliest time something this write left becomes ready, when later than now: `{ kind: "wakeup" }` after commit. */
+  wakeAt: number | undefined;
+
+  /** Notes that something becomes ready at `ms`; nothing when that is now or past. */
+  readyAt(ms: number): void {
+    if (ms > this.now && (this.wakeAt === undefined || ms < this.wakeAt)) this.wakeAt = ms;
+  }
 
   constructor(
     /** The store's clock, read once for the write. */

@@ -15,7 +15,7 @@
 import type pg from "pg";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3, functionsV4, functionsWorkerVersions } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV6, functionsWorkerVersions } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -133,6 +133,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 6,
+    description: "continue-as-new ahead of every other message; rewind restarts purged children; leases that pass over names; finished instances by completion",
+    statements: (s: string) => functionsV6(s),
+  },
+  {
+    version: 7,
     description: "running workers and the orchestration versions they run; ready instances found by version",
     statements: (s: string) => functionsWorkerVersions(s),
   },

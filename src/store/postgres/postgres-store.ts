@@ -36,6 +36,8 @@ import {
   type ActivityWorkItem,
   type CommitResult,
   type CreateInstanceRequest,
+  type FinishedPage,
+  type FinishedQuery,
   type HistoryPage,
   type HistoryPageOptions,
   type InboxMessage,
@@ -56,6 +58,7 @@ import {
   type VersionFilter,
   type WorkerRecord,
   type WorkerRegistration,
+  type TaskNames,
 } from "../store.js";
 import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Combined, type Lane, type Steps } from "./group-commit.js";
 import { LastCommits, committedRecord, createdRecord } from "./last-commits.js";
@@ -75,16 +78,20 @@ import {
 } from "./rows.js";
 import {
   PARKED_LEASE,
+  checkFinishedQuery,
   checkStorableId,
   checkedRegistration,
   decodeEvent,
   decodeEvents,
   decodePageKey,
   encodePageKey,
+  finishedPage,
   foldedNames,
   foldedVersions,
+  foldedTaskNames,
   parkingOf,
   queryOrder,
+  validateChildren,
   validateDuration,
 } from "../adapter-kit.js";
 import * as sql from "./sql.js";
@@ -186,6 +193,7 @@ export class PostgresStore implements Store {
         if (taken !== null) throw new InstanceExistsError(request.instanceId, taken as RuntimeStatus);
         tx.statuses.set(request.instanceId, RuntimeStatus.Pending);
         if ((doc.visible as number) <= tx.now) tx.work.add("instances");
+        else tx.readyAt(doc.visible as number);
         return undefined;
       });
     });
@@ -200,15 +208,21 @@ export class PostgresStore implements Store {
         const missing = rows[0]?.missing ?? null;
         if (missing !== null) throw new InstanceNotFoundError(missing);
         if (params.some((m) => m.a <= tx.now)) tx.work.add("instances");
+        for (const m of params) tx.readyAt(m.a);
       });
     });
   }
 
-  async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
+  async leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined> {
     validateDuration(options.leaseMs, "leaseMs", 1);
+    const except = foldedNames(options.except, "except");
     return this.write((tx) => {
       const lockedUntil = tx.now + options.leaseMs;
-      return tx.tail(this.text(sql.leaseInstance), [tx.now, options.workerId, lockedUntil], (rows: LockedRow[]) => {
+      const [text, params] =
+        except === undefined
+          ? [this.text(sql.leaseInstance), [tx.now, options.workerId, lockedUntil]]
+          : [this.text(sql.leaseInstanceExcept), [tx.now, options.workerId, lockedUntil, except.orchestrations, except.entities]];
+      return tx.tail(text, params, (rows: LockedRow[]) => {
         const row = lockedInstance(rows[0]);
         if (row === undefined) return undefined;
         let messages: InboxMessage[];
@@ -245,6 +259,7 @@ export class PostgresStore implements Store {
         const result = rows[0]?.result;
         if (result === "lost") throw lostInstance(item);
         if (result === "work") tx.work.add("instances");
+        if (delayMs > 0) tx.readyAt(tx.now + delayMs);
       });
     });
   }
@@ -294,14 +309,16 @@ export class PostgresStore implements Store {
     }, "step", READY_INSTANCES);
   }
 
-  async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
+  async leaseActivities(options: LeaseOptions & { readonly max: number; readonly names?: TaskNames | undefined }): Promise<ActivityWorkItem[]> {
     validateDuration(options.leaseMs, "leaseMs", 1);
     if (!Number.isInteger(options.max) || options.max < 0) {
       throw new InvalidArgumentError(`max must be an integer of at least 0; received ${String(options.max)}.`);
     }
+    const names = foldedTaskNames(options.names);
+    const text = this.text(names === undefined ? sql.leaseTasks : names.except ? sql.leaseTasksExcept : sql.leaseTasksOf);
     return this.write((tx) => {
-      const params = [tx.now, options.workerId, tx.now + options.leaseMs, options.max];
-      return tx.tail(this.text(sql.leaseTasks), params, (rows: Array<TaskRow & { ready_at: string }>) =>
+      const params = [tx.now, options.workerId, tx.now + options.leaseMs, options.max, ...(names === undefined ? [] : [names.names])];
+      return tx.tail(text, params, (rows: Array<TaskRow & { ready_at: string }>) =>
         rows
           .sort((a, b) => Number(a.ready_at) - Number(b.ready_at) || Number(a.id) - Number(b.id))
           .map(toActivityWorkItem),
@@ -352,6 +369,7 @@ export class PostgresStore implements Store {
       return tx.tail(this.text(sql.abandonTask), params, (rows: Array<{ found: boolean }>) => {
         if (rows[0]?.found !== true) throw lostTask(item);
         if (delayMs === 0) tx.work.add("tasks");
+        else tx.readyAt(tx.now + delayMs);
       });
     });
   }
@@ -459,6 +477,26 @@ export class PostgresStore implements Store {
     return counts;
   }
 
+  async listFinishedInstances(query: FinishedQuery): Promise<FinishedPage> {
+    const q = checkFinishedQuery(query);
+    const shape = { completedFrom: q.completedFrom !== undefined, completedTo: q.completedTo !== undefined, after: q.after !== undefined };
+    const params: unknown[] = [q.statuses, q.pageSize + 1];
+    if (q.completedFrom !== undefined) params.push(q.completedFrom);
+    if (q.completedTo !== undefined) params.push(q.completedTo);
+    if (q.after !== undefined) params.push(q.after.completedAt, q.after.instanceId);
+    const rows = await this.read<{ instance_id: string; completed_at: string }>(sql.selectFinished(this.s, shape), params);
+    return finishedPage(rows.map((row) => ({ instanceId: row.instance_id, completedAt: iso(Number(row.completed_at)) })), q.pageSize);
+  }
+
+  async deleteAllInstances(): Promise<number> {
+    return this.write((tx) =>
+      tx.tail(this.text(sql.deleteEverything), [], (rows: Array<{ deleted: number }>) => {
+        tx.work.add("instances");
+        return rows[0]?.deleted ?? 0;
+      }),
+    );
+  }
+
   async purgeInstance(instanceId: string): Promise<number> {
     return this.write((tx) =>
       tx.tail(this.text(sql.purgeInstance), [instanceId, tx.now], (rows: Array<{ result: string }>) => {
@@ -487,16 +525,19 @@ export class PostgresStore implements Store {
   }
 
   async rewind(request: RewindRequest): Promise<void> {
+    validateChildren(request.instanceId, request.children ?? []);
     return this.write((tx) => {
       const { instanceId, executionId } = request;
       const messages = request.messages.map((m) => messageParam(m, tx.now));
       const tasks = request.tasks.map((t) => taskParam(t, tx.now));
+      const children = (request.children ?? []).map((c) => instanceParam(c, tx.now, { parentExecutionId: executionId }));
       const params = [
         instanceId,
         executionId,
         request.history.map((e) => JSON.stringify(e)),
         tasks.length === 0 ? null : JSON.stringify(tasks),
         messages.length === 0 ? null : JSON.stringify(messages),
+        children.length === 0 ? null : JSON.stringify(children),
         tx.now,
         this.origin,
       ];
@@ -513,6 +554,7 @@ export class PostgresStore implements Store {
         tx.statuses.set(instanceId, RuntimeStatus.Running);
         if (tasks.some((t) => t.w === null)) tx.work.add("tasks");
         if (messages.some((m) => m.a <= tx.now)) tx.work.add("instances");
+        for (const m of messages) tx.readyAt(m.a);
       });
     });
   }
@@ -778,6 +820,7 @@ export class PostgresStore implements Store {
       tx.work.add("instances");
     }
     if (result.o_changed) tx.statuses.set(instanceId, commit.continueAsNew === undefined ? commit.status : RuntimeStatus.Running);
+    for (const message of commit.messages) if (message.visibleAt !== undefined) tx.readyAt(parseTime(message.visibleAt, "visibleAt", "up"));
     const leased = result.o_leased ?? [];
     const leasedTasks = commit.tasks
       .filter((task) => task.lease !== undefined)
@@ -832,6 +875,7 @@ export class PostgresStore implements Store {
       events.push(record?.status === status ? { kind: "instance", instanceId, status, record } : { kind: "instance", instanceId, status });
     }
     for (const queue of tx.work) events.push({ kind: "work", queue });
+    if (tx.wakeAt !== undefined) events.push({ kind: "wakeup", at: tx.wakeAt });
     this.emit(events);
   }
 

@@ -141,7 +141,8 @@ export function toActivityWorkItem(row: TaskRow): ActivityWorkItem {
 
 /** The row id behind a message or task id, or undefined for an id this store never issued. */
 export function rowId(id: string): string | undefined {
-  return /^[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
+  // Negative ids are those of a continue-as-new's start messages (functions.ts, version 6).
+  return /^-?[1-9][0-9]{0,17}$/.test(id) ? id : undefined;
 }
 
 export { iso, parseTime };

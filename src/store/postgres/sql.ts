@@ -31,6 +31,9 @@ export const sendMessages = (s: string) => `SELECT ${s}.send_messages($1::json, 
 
 export const leaseInstance = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3)`;
 
+/** As leaseInstance, passing over the instances of the names in `$4` (orchestrations) and `$5` (entities). */
+export const leaseInstanceExcept = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3, $4::text[], $5::text[])`;
+
 /**
  * Up to `$2` ready instances (of the names in `$3`, `$4` when not NULL; of the versions `$5`, `$6`
  * allow when not NULL, or with `$7` only the others), locked, each with its visible messages.
@@ -64,7 +67,7 @@ export const renewInstance = (s: string) => `UPDATE ${s}.instances SET locked_un
 WHERE instance_id = $1 AND lock_token = $2
 RETURNING 1 AS renewed`;
 
-export const rewind = (s: string) => `SELECT ${s}.rewind($1, $2, $3::text[], $4::json, $5::json, $6, $7) AS result`;
+export const rewind = (s: string) => `SELECT ${s}.rewind($1, $2, $3::text[], $4::json, $5::json, $6::json, $7, $8) AS result`;
 
 export const purgeInstance = (s: string) => `SELECT ${s}.purge_instance($1, $2) AS result`;
 
@@ -93,9 +96,18 @@ LIMIT $3`;
 const TASK_COLUMNS = `id, instance_id, execution_id, task_id, name, input, lock_token, locked_until, dequeue_count`;
 
 /** Leases up to `$4` ready tasks, oldest first; each gets its own token. */
-export const leaseTasks = (s: string) => `WITH ready AS (
+export const leaseTasks = (s: string) => leaseTasksWhere(s, "");
+
+/** As leaseTasks, among the tasks of the activities in `$5` (lower-case names). */
+export const leaseTasksOf = (s: string) => leaseTasksWhere(s, "AND lower(name) = ANY ($5::text[])");
+
+/** As leaseTasks, passing over the tasks of the activities in `$5` (lower-case names). */
+export const leaseTasksExcept = (s: string) => leaseTasksWhere(s, "AND lower(name) <> ALL ($5::text[])");
+
+function leaseTasksWhere(s: string, names: string): string {
+  return `WITH ready AS (
   SELECT id, visible_at FROM ${s}.tasks
-  WHERE visible_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)
+  WHERE visible_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)${names === "" ? "" : `\n    ${names}`}
   ORDER BY visible_at, id
   LIMIT $4
   FOR UPDATE SKIP LOCKED)
@@ -103,6 +115,7 @@ UPDATE ${s}.tasks t SET lock_token = gen_random_uuid()::text, locked_by = $2, lo
   dequeue_count = t.dequeue_count + 1
 FROM ready WHERE t.id = ready.id
 RETURNING ${TASK_COLUMNS.replace(/(\w+)/g, "t.$1")}, ready.visible_at AS ready_at`;
+}
 
 /** Fenced, per item. Completions that step nothing, many at once (functions.ts, complete_tasks). */
 export const completeTasks = (s: string) => `SELECT ${s}.complete_tasks($1::json, $2) AS results`;
@@ -222,6 +235,33 @@ t AS (DELETE FROM ${s}.tasks WHERE instance_id IN (SELECT instance_id FROM victi
 i AS (DELETE FROM ${s}.instances WHERE instance_id IN (SELECT instance_id FROM victims) RETURNING 1)
 SELECT count(*)::integer AS purged FROM i`;
 }
+
+/**
+ * A page of finished orchestrations in the order they finished (completed_at, instance_id):
+ * `$1` the terminal statuses, `$2` the limit (one more than the page size), then the parameters of
+ * the conditions present, in this order: completed from, completed before, the key of the last row.
+ */
+export function selectFinished(s: string, shape: { completedFrom: boolean; completedTo: boolean; after: boolean }): string {
+  const conditions = ["kind = 'orchestration'", "completed_at IS NOT NULL", "status = ANY ($1::text[])"];
+  let n = 2;
+  if (shape.completedFrom) conditions.push(`completed_at >= $${++n}::bigint`);
+  if (shape.completedTo) conditions.push(`completed_at < $${++n}::bigint`);
+  if (shape.after) {
+    conditions.push(`(completed_at, instance_id) > ($${n + 1}::bigint, $${n + 2}::text)`);
+    n += 2;
+  }
+  return `SELECT instance_id, completed_at FROM ${s}.instances
+WHERE ${conditions.join(" AND ")}
+ORDER BY completed_at, instance_id
+LIMIT $2`;
+}
+
+/** Every instance and entity with their messages, history and tasks, in one statement; returns how many instances went. */
+export const deleteEverything = (s: string) => `WITH m AS (DELETE FROM ${s}.messages),
+h AS (DELETE FROM ${s}.history),
+t AS (DELETE FROM ${s}.tasks),
+i AS (DELETE FROM ${s}.instances RETURNING 1)
+SELECT count(*)::integer AS deleted FROM i`;
 
 // ---------------------------------------------------------------------------------------------
 // Worker registrations

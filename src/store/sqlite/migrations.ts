@@ -114,6 +114,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   },
   {
     version: 4,
+    description: "finished instances listed in the order they finished",
+    statements: [`CREATE INDEX instances_by_completed ON instances (completed_at, instance_id) WHERE completed_at IS NOT NULL`],
+  },
+  {
+    version: 5,
     description: "running workers and the orchestration versions they run",
     statements: [
       `CREATE TABLE workers (

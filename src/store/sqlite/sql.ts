@@ -38,16 +38,15 @@ export const DELETE_INSTANCE = `DELETE FROM instances WHERE instance_id = :insta
 
 /** Which conditions the search for the next ready instance has; the statement text depends only on this. */
 export interface ReadyShape {
-  /** Among instances of the names in :orchestrations and :entities (see NAMED). */
-  readonly named: boolean;
+  /** Among instances of the names in :orchestrations and :entities (see NAMED), or of every other name. */
+  readonly names: "any" | "only" | "except";
   /** Orchestrations by version (see VERSIONED): passing over other versions, or only those. */
   readonly versions: "any" | "allowed" | "complement";
 }
 
 /**
- * An instance of the names in :orchestrations and :entities (JSON arrays of lower-case names);
- * an entity by the name in its id (`@name@key`). perdure_fold is JavaScript's toLowerCase (see
- * SqliteStore).
+ * An instance `i` of the names in :orchestrations and :entities (JSON arrays of lower-case names):
+ * an entity by the name in its id (`@name@key`). perdure_fold is JavaScript's toLowerCase (see SqliteStore).
  */
 const NAMED = `CASE WHEN i.kind = 'entity'
     THEN perdure_fold(CASE WHEN substr(i.instance_id, 1, 1) = '@' AND instr(substr(i.instance_id, 2), '@') > 1
@@ -69,7 +68,8 @@ const VERSIONED = `(i.kind = 'entity' OR perdure_fold(i.name) NOT IN (SELECT val
  */
 export function nextReadyInstanceSql(shape: ReadyShape): string {
   const conditions = ["m.visible_at <= :now", "(i.locked_until IS NULL OR i.locked_until <= :now)"];
-  if (shape.named) conditions.push(NAMED);
+  if (shape.names === "only") conditions.push(NAMED);
+  if (shape.names === "except") conditions.push(`NOT (${NAMED})`);
   if (shape.versions === "allowed") conditions.push(VERSIONED);
   if (shape.versions === "complement") conditions.push(`i.kind = 'orchestration' AND NOT ${VERSIONED}`);
   return `SELECT m.instance_id AS instanceId, i.rowid AS rowid
@@ -165,6 +165,21 @@ export const DELETE_TIMER_MESSAGES = `DELETE FROM messages
 WHERE instance_id = :instanceId AND timer_id IN (SELECT value FROM json_each(:timerIds))
   AND (execution_id = :executionId OR execution_id IS NULL)`;
 
+/** The newest message of an instance (0 when it has none). */
+export const SELECT_LAST_MESSAGE_ID = `SELECT COALESCE(MAX(id), 0) AS id FROM messages WHERE instance_id = :instanceId`;
+
+/**
+ * Continue-as-new: the messages that were waiting for the instance (ids up to :upTo) are written
+ * again, in their order, behind the new execution's start messages; DELETE_MESSAGES_UP_TO then
+ * removes the old rows.
+ */
+export const COPY_MESSAGES_UP_TO = `INSERT INTO messages (instance_id, execution_id, event, visible_at, timer_id)
+SELECT instance_id, execution_id, event, visible_at, timer_id FROM messages
+WHERE instance_id = :instanceId AND id <= :upTo
+ORDER BY id`;
+
+export const DELETE_MESSAGES_UP_TO = `DELETE FROM messages WHERE instance_id = :instanceId AND id <= :upTo`;
+
 /** Messages addressed to an execution that has ended can never be applied. */
 export const DELETE_EXECUTION_MESSAGES = `DELETE FROM messages WHERE instance_id = :instanceId AND execution_id = :executionId`;
 
@@ -207,6 +222,15 @@ export const SELECT_READY_TASK_IDS = `SELECT id FROM tasks
 WHERE visible_at <= :now AND (locked_until IS NULL OR locked_until <= :now)
 ORDER BY visible_at, id
 LIMIT :max`;
+
+/** As SELECT_READY_TASK_IDS, among the tasks of the activities in :names (a JSON array of lower-case names), or all but those. */
+export function selectReadyTaskIdsSql(except: boolean): string {
+  return `SELECT id FROM tasks
+WHERE visible_at <= :now AND (locked_until IS NULL OR locked_until <= :now)
+  AND perdure_fold(name) ${except ? "NOT IN" : "IN"} (SELECT value FROM json_each(:names))
+ORDER BY visible_at, id
+LIMIT :max`;
+}
 
 export const LOCK_TASK = `UPDATE tasks SET lock_token = :lockToken, locked_by = :workerId, locked_until = :lockedUntil,
   visible_at = :lockedUntil, dequeue_count = dequeue_count + 1
@@ -311,6 +335,27 @@ export function selectPurgeableSql(shape: FilterShape, kind: "orchestration" | "
 ORDER BY created_at, instance_id
 LIMIT :limit`;
 }
+
+/**
+ * A page of finished orchestrations in the order they finished (completed_at, instance_id), after
+ * the key `(:afterCompletedAt, :afterInstanceId)` when given. `:statuses` is a JSON array of
+ * terminal statuses; `:limit` is one more than the page size, to learn whether more follow.
+ */
+export function selectFinishedSql(shape: { completedFrom: boolean; completedTo: boolean; after: boolean }): string {
+  const conditions = ["kind = 'orchestration'", "completed_at IS NOT NULL", "status IN (SELECT value FROM json_each(:statuses))"];
+  if (shape.completedFrom) conditions.push("completed_at >= :completedFrom");
+  if (shape.completedTo) conditions.push("completed_at < :completedTo");
+  if (shape.after) {
+    conditions.push("(completed_at > :afterCompletedAt OR (completed_at = :afterCompletedAt AND instance_id > :afterInstanceId))");
+  }
+  return `SELECT instance_id AS instanceId, completed_at AS completedAt FROM instances
+WHERE ${conditions.join(" AND ")}
+ORDER BY completed_at, instance_id
+LIMIT :limit`;
+}
+
+/** Everything the store holds, table by table (faster than a cascade row by row); children before instances. */
+export const DELETE_EVERYTHING = [`DELETE FROM messages`, `DELETE FROM history`, `DELETE FROM tasks`, `DELETE FROM instances`] as const;
 
 // ---------------------------------------------------------------------------------------------
 // Worker registrations

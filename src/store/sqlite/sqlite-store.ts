@@ -21,12 +21,11 @@
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { InvalidArgumentError, normalizeError } from "../../core/errors.js";
-import { newEvent, type HistoryEvent } from "../../core/history.js";
+import type { HistoryEvent } from "../../core/history.js";
 import {
   InstanceExistsError,
   InstanceNotFoundError,
   InvalidInstanceStateError,
-  LeaseLostError,
   StoreClosedError,
   UnreadableDataError,
   type UnprocessableInstanceError,
@@ -40,6 +39,9 @@ import {
   type ActivityWorkItem,
   type CommitResult,
   type CreateInstanceRequest,
+  type FinishedInstance,
+  type FinishedPage,
+  type FinishedQuery,
   type HistoryPage,
   type HistoryPageOptions,
   type InboxMessage,
@@ -60,6 +62,7 @@ import {
   type VersionFilter,
   type WorkerRecord,
   type WorkerRegistration,
+  type TaskNames,
 } from "../store.js";
 import {
   iso,
@@ -74,21 +77,26 @@ import {
 } from "./rows.js";
 import {
   PARKED_LEASE,
+  checkFinishedQuery,
   checkStorableId,
   decodeEvent,
   decodePageKey,
   checkedRegistration,
   encodePageKey,
+  finishedPage,
   foldedNames,
   foldedVersions,
+  foldedTaskNames,
   parkingOf,
   queryOrder,
+  validateChildren,
   validateDuration,
 } from "../adapter-kit.js";
 import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
-import { Statements, Tx, type Params } from "./statements.js";
+import { Statements, Tx } from "./statements.js";
 import { Writes } from "./writes.js";
+import { filterOf, finishedStatement, isLeaseLive, lostInstance, lostTask, outcomeEvent, readySearch, type ReadySearch } from "./params.js";
 
 export interface SqliteStoreSettings {
   /** Where the database is, for messages (a path or ":memory:"). */
@@ -169,11 +177,12 @@ export class SqliteStore implements Store {
     });
   }
 
-  async leaseOrchestration(options: LeaseOptions): Promise<OrchestrationWorkItem | undefined> {
+  async leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined> {
     validateDuration(options.leaseMs, "leaseMs", 1);
+    const search = readySearch({ except: options.except });
     return this.write((tx) => {
       for (;;) {
-        const row = this.nextReadyInstance(tx, ANY_READY, []);
+        const row = this.nextReadyInstance(tx, search, []);
         if (row === undefined) return undefined;
         const lockToken = randomUUID();
         const lockedUntil = tx.later(options.leaseMs);
@@ -210,6 +219,7 @@ export class SqliteStore implements Store {
       }
       if (delayMs > 0) {
         this.sql.run(sql.DELAY_VISIBLE_MESSAGES, { instanceId, visibleAt: tx.later(delayMs), now: tx.nowIso });
+        tx.readyAt(tx.now + delayMs);
       } else {
         if (this.sql.one(sql.SELECT_HAS_VISIBLE_MESSAGE, { instanceId, now: tx.nowIso }) !== undefined) tx.work.add("instances");
       }
@@ -238,7 +248,7 @@ export class SqliteStore implements Store {
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const search = readySearch(options.only, options.versions);
+    const search = readySearch({ only: options.only }, options.versions);
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       const parked: UnprocessableInstanceError[] = [];
@@ -255,13 +265,16 @@ export class SqliteStore implements Store {
     });
   }
 
-  async leaseActivities(options: LeaseOptions & { readonly max: number }): Promise<ActivityWorkItem[]> {
+  async leaseActivities(options: LeaseOptions & { readonly max: number; readonly names?: TaskNames | undefined }): Promise<ActivityWorkItem[]> {
     validateDuration(options.leaseMs, "leaseMs", 1);
     if (!Number.isInteger(options.max) || options.max < 0) {
       throw new InvalidArgumentError(`max must be an integer of at least 0; received ${String(options.max)}.`);
     }
+    const names = foldedTaskNames(options.names);
+    const text = names === undefined ? sql.SELECT_READY_TASK_IDS : sql.selectReadyTaskIdsSql(names.except);
+    const namesParam = names === undefined ? {} : { names: JSON.stringify(names.names) };
     return this.write((tx) => {
-      const ready = this.sql.all<{ id: number }>(sql.SELECT_READY_TASK_IDS, { now: tx.nowIso, max: options.max });
+      const ready = this.sql.all<{ id: number }>(text, { now: tx.nowIso, max: options.max, ...namesParam });
       const lockedUntil = tx.later(options.leaseMs);
       return ready.map(({ id }) => {
         const params = { id, lockToken: randomUUID(), workerId: options.workerId, lockedUntil };
@@ -298,6 +311,7 @@ export class SqliteStore implements Store {
       const params = { id: rowId(item.id) ?? -1, lockToken: item.lockToken, visibleAt: tx.later(delayMs) };
       if (this.sql.run(sql.RELEASE_TASK_LOCK, params) === 0) throw lostTask(item);
       if (delayMs === 0) tx.work.add("tasks");
+      else tx.readyAt(tx.now + delayMs);
     });
   }
 
@@ -372,6 +386,12 @@ export class SqliteStore implements Store {
     });
   }
 
+  async listFinishedInstances(query: FinishedQuery): Promise<FinishedPage> {
+    const checked = checkFinishedQuery(query);
+    const statement = finishedStatement(checked);
+    return this.read(() => finishedPage(this.sql.all<FinishedInstance>(statement.text, statement.params), checked.pageSize));
+  }
+
   async purgeInstance(instanceId: string): Promise<number> {
     return this.write((tx) => {
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
@@ -404,6 +424,8 @@ export class SqliteStore implements Store {
   }
 
   async rewind(request: RewindRequest): Promise<void> {
+    const children = request.children ?? [];
+    validateChildren(request.instanceId, children);
     return this.write((tx) => {
       const { instanceId, executionId } = request;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId });
@@ -429,6 +451,17 @@ export class SqliteStore implements Store {
       tx.statuses.set(instanceId, RuntimeStatus.Running);
       for (const task of request.tasks) this.writes.insertTask(tx, task);
       for (const message of request.messages) this.writes.insertMessage(tx, message);
+      for (const child of children) this.writes.createChild(tx, executionId, child);
+    });
+  }
+
+  async deleteAllInstances(): Promise<number> {
+    return this.write((tx) => {
+      const [messages, history, tasks, instances] = sql.DELETE_EVERYTHING;
+      if (this.sql.run(messages, {}) > 0) tx.work.add("instances");
+      this.sql.run(history, {});
+      this.sql.run(tasks, {});
+      return this.sql.run(instances, {});
     });
   }
 
@@ -527,7 +560,8 @@ export class SqliteStore implements Store {
   }
 
   /**
-   * The next ready instance. One whose id does not read back as it was written (stored around the
+   * The next ready instance: of any name, of the names `only` gives, or of every name but those
+   * `except` gives. One whose id does not read back as it was written (stored around the
    * checks: it cannot be addressed by any id) is set aside into `parked`, and the search goes on.
    */
   private nextReadyInstance(tx: Tx, search: ReadySearch, parked: UnprocessableInstanceError[]): InstanceRow | undefined {
@@ -637,6 +671,7 @@ export class SqliteStore implements Store {
     const events: StoreEvent[] = [];
     for (const [instanceId, status] of tx.statuses) events.push({ kind: "instance", instanceId, status });
     for (const queue of tx.work) events.push({ kind: "work", queue });
+    if (tx.wakeAt !== undefined) events.push({ kind: "wakeup", at: tx.wakeAt });
     for (const event of events) {
       for (const listener of [...this.listeners]) {
         try {
@@ -651,86 +686,3 @@ export class SqliteStore implements Store {
 
 /** How long an expired worker registration is kept before a registration sweeps it away. */
 const EXPIRED_WORKERS_KEPT_MS = 24 * 60 * 60_000;
-
-/** The search for the next ready instance: its statement and parameters. */
-interface ReadySearch {
-  readonly text: string;
-  readonly params: Params;
-}
-
-const ANY_READY: ReadySearch = { text: sql.nextReadyInstanceSql({ named: false, versions: "any" }), params: {} };
-
-/** Searches already made for a filter object: a worker passes the same one at every call. */
-const searches = new WeakMap<object, ReadySearch>();
-
-/** The search for stepOrchestration's `only` and `versions`, checked. */
-function readySearch(only: InstanceNames | undefined, versions: VersionFilter | undefined): ReadySearch {
-  if (only === undefined && versions !== undefined) {
-    const known = searches.get(versions);
-    if (known !== undefined) return known;
-    const search = makeSearch(undefined, versions);
-    searches.set(versions, search);
-    return search;
-  }
-  return makeSearch(only, versions);
-}
-
-function makeSearch(only: InstanceNames | undefined, versions: VersionFilter | undefined): ReadySearch {
-  const names = foldedNames(only);
-  const folded = foldedVersions(versions);
-  if (names === undefined && folded === undefined) return ANY_READY;
-  const shape: sql.ReadyShape = {
-    named: names !== undefined,
-    versions: folded === undefined ? "any" : folded.complement ? "complement" : "allowed",
-  };
-  return {
-    text: sql.nextReadyInstanceSql(shape),
-    params: {
-      ...(names && { orchestrations: JSON.stringify(names.orchestrations), entities: JSON.stringify(names.entities) }),
-      ...(folded && { versionNames: JSON.stringify(folded.names), versionKeys: JSON.stringify(folded.keys) }),
-    },
-  };
-}
-
-function isLeaseLive(row: InstanceRow, tx: Tx): boolean {
-  return row.locked_until !== null && row.locked_until > tx.nowIso;
-}
-
-function outcomeEvent(item: ActivityWorkItem, outcome: ActivityOutcome, now: string): HistoryEvent {
-  return outcome.ok
-    ? newEvent("TaskCompleted", now, { taskScheduledId: item.taskId, result: outcome.result })
-    : newEvent("TaskFailed", now, { taskScheduledId: item.taskId, failureDetails: outcome.failureDetails });
-}
-
-function lostInstance(item: OrchestrationWorkItem): LeaseLostError {
-  return new LeaseLostError(`orchestration instance '${item.instance.instanceId}'`);
-}
-
-function lostTask(item: ActivityWorkItem): LeaseLostError {
-  return new LeaseLostError(`activity task ${item.id} ('${item.name}' #${item.taskId} of instance '${item.instanceId}')`);
-}
-
-/** The statement shape and parameters of an instance filter. An empty `statuses` list filters nothing. */
-function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: Params } {
-  const statuses = filter.statuses !== undefined && filter.statuses.length > 0 ? filter.statuses : undefined;
-  const shape: sql.FilterShape = {
-    statuses: statuses !== undefined,
-    createdFrom: filter.createdFrom !== undefined,
-    createdTo: filter.createdTo !== undefined,
-    instanceIdPrefix: filter.instanceIdPrefix !== undefined && filter.instanceIdPrefix !== "",
-    name: filter.name !== undefined,
-    version: filter.version !== undefined,
-    parentInstanceId: filter.parentInstanceId !== undefined,
-  };
-  const params: Params = {
-    kind: filter.kind ?? "orchestration",
-    statuses: statuses === undefined ? null : JSON.stringify(statuses),
-    createdFrom: filter.createdFrom === undefined ? null : iso(parseTime(filter.createdFrom, "createdFrom", "up")),
-    createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),
-    prefix: filter.instanceIdPrefix,
-    name: filter.name,
-    version: filter.version,
-    parentInstanceId: filter.parentInstanceId,
-  };
-  return { shape, params };
-}

@@ -50,9 +50,16 @@ export class Tx {
   readonly statuses = new Map<string, RuntimeStatus>();
   /** Steppers that ran in this write, to be told if it rolls back. */
   readonly steppers = new Set<OrchestrationStepper>();
+  /** The earliest time something this write left becomes ready, when later than now: `{ kind: "wakeup" }` after commit. */
+  wakeAt: number | undefined;
 
   constructor(readonly now: number) {
     this.nowIso = iso(now);
+  }
+
+  /** Notes that something becomes ready at `ms`; nothing when that is now or past. */
+  readyAt(ms: number): void {
+    if (ms > this.now && (this.wakeAt === undefined || ms < this.wakeAt)) this.wakeAt = ms;
   }
 
   /** `ms` from now, in the stored time format. */

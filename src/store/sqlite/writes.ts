@@ -11,12 +11,15 @@
  * 3. Applying a commit releases the instance's lease; the caller has checked the fence.
  * 4. Continue-as-new leaves no history and no message addressed to the ended execution.
  * 5. A message that asks for it creates its (entity) addressee first, so it is never dropped.
+ * 6. Continue-as-new puts the new execution's start messages ahead of the messages that were
+ *    waiting for the instance, which keep their order behind them.
  *
  * @module
  */
 import { randomUUID } from "node:crypto";
 import { InvalidArgumentError } from "../../core/errors.js";
 import { newEvent, type HistoryEvent } from "../../core/history.js";
+import { validateChildren } from "../adapter-kit.js";
 import { InstanceExistsError } from "../errors.js";
 import {
   INLINE_MESSAGE_ID,
@@ -51,7 +54,10 @@ export class Writes {
       visibleAt: iso(visibleMs),
       timerId: event.type === "TimerFired" ? event.timerId : null,
     });
-    if (inserted > 0 && visibleMs <= tx.now) tx.work.add("instances");
+    if (inserted > 0) {
+      if (visibleMs <= tx.now) tx.work.add("instances");
+      else tx.readyAt(visibleMs);
+    }
     return inserted > 0;
   }
 
@@ -131,7 +137,7 @@ export class Writes {
           `but its current execution is '${row.execution_id}'.`,
       );
     }
-    for (const child of commit.children) validateChild(instanceId, child);
+    validateChildren(instanceId, commit.children);
     if (commit.continueAsNew === undefined) this.appendHistory(instanceId, commit.executionId, commit.history);
     else this.sql.run(sql.DELETE_HISTORY, { instanceId });
     this.deleteMessages(instanceId, commit.consumedMessageIds);
@@ -168,7 +174,8 @@ export class Writes {
     this.appendHistory(instanceId, executionId, events);
   }
 
-  private createChild(tx: Tx, parentExecutionId: string, child: CreateInstanceRequest): void {
+  /** Creates a child instance; an id taken by a running instance gets its parent SubOrchestrationInstanceFailed. */
+  createChild(tx: Tx, parentExecutionId: string, child: CreateInstanceRequest): void {
     const parent = child.parent!;
     const takenBy = this.createInstance(tx, { ...child, reuse: "ifTerminal" });
     if (takenBy === undefined) return;
@@ -209,20 +216,16 @@ export class Writes {
         status,
         now: tx.nowIso,
       });
+      // What was waiting (events that arrived during the episode) goes behind the new start (invariant 6).
+      const upTo = this.sql.one<{ id: number }>(sql.SELECT_LAST_MESSAGE_ID, { instanceId })!.id;
       for (const event of next.startMessages) {
         this.insertMessage(tx, { instanceId, executionId: next.executionId, event });
       }
+      if (upTo > 0) {
+        this.sql.run(sql.COPY_MESSAGES_UP_TO, { instanceId, upTo });
+        this.sql.run(sql.DELETE_MESSAGES_UP_TO, { instanceId, upTo });
+      }
     }
     if (status !== row.status) tx.statuses.set(instanceId, status);
-  }
-}
-
-/** A child must name its parent, so that a refusal can be delivered to it. */
-function validateChild(instanceId: string, child: CreateInstanceRequest): void {
-  if (child.parent === undefined) {
-    throw new InvalidArgumentError(
-      `Child instance '${child.instanceId}' of '${instanceId}' has no parent; ` +
-        `a CreateInstanceRequest in a commit's children must set parent.`,
-    );
   }
 }

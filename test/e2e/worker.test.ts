@@ -166,7 +166,10 @@ describe("worker: concurrency and leases", () => {
   it("renews the lease of a long activity, which runs exactly once", async () => {
     longGate = gate();
     Object.assign(long, { runs: 0, aborted: 0 });
-    const rt = runtime({ leaseMs: 300 });
+    // The store's time moves only here, so a slow turn of a loaded machine cannot let the lease
+    // lapse; it moves most of a lease after each renewal, so a lease not renewed would lapse.
+    let now = Date.now();
+    const rt = runtime({ leaseMs: 300, clock: () => now });
     let renewals = 0;
     const renew = rt.store.renewActivityLease.bind(rt.store);
     rt.store.renewActivityLease = async (item, leaseMs) => {
@@ -175,7 +178,14 @@ describe("worker: concurrency and leases", () => {
       return renewed;
     };
     const id = await rt.client.startNew(callsLong);
-    await waitUntil(() => renewals >= 2, "the lease was renewed twice");
+    await waitUntil(() => long.runs === 1, "the activity started");
+    for (let round = 1; round <= 3; round++) {
+      // A renewal made after the last move of the clock: the lease runs from the store's new time.
+      const before = renewals;
+      await waitUntil(() => renewals > before, `renewal ${round}`);
+      now += 250;
+      rt.worker.wake();
+    }
     longGate.open();
     const status = await finish(rt, id);
     expect(status.output).toBe("run 1");

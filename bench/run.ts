@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: runs W1–W4 three times each, every run in a fresh process on a fresh store,
  * rounds interleaved (W1, W2, W3, W4, W1, …), and prints one JSON line per run and a summary of
- * medians. Options: --rounds N, --workloads W1,W3, --synchronous NORMAL (a relaxed, labelled variant),
+ * medians. Perdure's own workloads follow on SQLite: CHECK (the deploy check's throughput) and KIT
+ * (a 7-day flow in the test kit); see perdure-workloads.ts.
+ * Options: --rounds N, --workloads W1,W3,CHECK, --synchronous NORMAL (a relaxed, labelled variant),
  * --store postgres (URL from PERDURE_BENCH_PG_URL or PERDURE_TEST_PG_URL, default
  * postgres://postgres@127.0.0.1:5432/test; each run gets a fresh schema, dropped afterwards).
  */
@@ -19,9 +21,12 @@ const option = (name: string, fallback: string): string => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
 };
 const rounds = Number(option("rounds", "3"));
-const workloads = option("workloads", "W1,W2,W3,W4").split(",");
+const workloads = option("workloads", storeKind0() === "postgres" ? "W1,W2,W3,W4" : "W1,W2,W3,W4,CHECK,KIT").split(",");
 const synchronous = option("synchronous", "FULL");
-const storeKind = option("store", "sqlite");
+function storeKind0(): string {
+  return option("store", "sqlite");
+}
+const storeKind = storeKind0();
 if (storeKind !== "sqlite" && storeKind !== "postgres") {
   console.error(`--store must be sqlite or postgres; received ${storeKind}`);
   process.exit(2);
@@ -72,10 +77,11 @@ const median = (values: number[]): number => {
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
-const key: Record<string, string> = { W1: "ms_per_step", W2: "steps_per_s", W3: "wf_per_s", W4: "p50_ms" };
+const key: Record<string, string> = { W1: "ms_per_step", W2: "steps_per_s", W3: "wf_per_s", W4: "p50_ms", CHECK: "histories_per_s", KIT: "p50_ms" };
 const summary: Record<string, number | string> = { summary: "medians" };
 for (const [workload, runs] of results) {
   summary[`${workload}_${key[workload]}`] = median(runs.map((r) => Number(r[key[workload]!])));
+  if (workload === "CHECK" || workload === "KIT") continue;
   summary.durability = String(runs[0]!.durability);
   summary.store = String(runs[0]!.store);
 }

@@ -53,9 +53,13 @@ export const cleanUp = app.activity("CleanUp", async (day: string): Promise<void
   void day;
 });
 
+/** How the download is retried: four attempts, 30 s apart at first, twice as long each time. */
+export const DOWNLOAD_RETRY = Object.freeze({ firstRetryIntervalMs: 30_000, backoffCoefficient: 2, maxAttempts: 4 });
+
 export const pipeline = app.orchestration("Pipeline", function* (ctx, input: PipelineInput) {
   try {
-    const dataset = yield* ctx.callActivity(downloadData, input);
+    // A download that fails is tried again after 30 s, 60 s and 120 s before the pipeline gives up.
+    const dataset = yield* ctx.callActivity(downloadData, input, { retry: DOWNLOAD_RETRY });
     ctx.setCustomStatus({ stage: "processing", rows: dataset.length });
     const outputs = yield* ctx.callActivity(processRows, { rows: dataset, fail: input.failProcessing });
     ctx.setCustomStatus({ stage: "summarizing", rows: outputs.length });

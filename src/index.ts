@@ -6,7 +6,8 @@
 
 // Programming model
 export { createApp, App } from "./sdk/app.js";
-export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration, RegisteredEntity } from "./sdk/app.js";
+export type { ActivityFunction, RegisteredActivity, RegisteredOrchestration, RegisteredEntity, OrchestrationOptions } from "./sdk/app.js";
+export { compareVersions } from "./core/versions.js";
 export type { HttpFunction, HttpFunctionRequest, HttpFunctionClient, HttpMethod, RegisteredHttpFunction } from "./sdk/app.js";
 export type { ActivityHandle, OrchestrationHandle, InputOf, OutputOf, InputArgs } from "./sdk/handles.js";
 export type { OrchestrationContext, OrchestrationFunction } from "./sdk/orchestration-context.js";

@@ -35,7 +35,8 @@ const NODE = /^node:/;
 const RULES: Readonly<Record<Exclude<Layer, "own-adapter">, { layers: readonly Layer[]; packages: readonly (string | RegExp)[] }>> = {
   core: { layers: ["core"], packages: [] },
   sdk: { layers: ["core", "sdk"], packages: [] },
-  testing: { layers: ["core", "sdk", "testing"], packages: [] },
+  // The test kit is built on the runtime and the embedded store, like any user program.
+  testing: { layers: ["core", "sdk", "store-port", "store-adapter", "runtime", "testing"], packages: [NODE] },
   "store-port": { layers: ["core", "store-port"], packages: [] },
   store: { layers: ["core", "store-port", "store"], packages: [NODE] },
   "store-conformance": { layers: ["core", "store-port", "store", "store-conformance"], packages: [NODE, "vitest"] },
@@ -231,9 +232,11 @@ describe("the layer checker", () => {
     expect(reasons("grpc/server.ts", grpc)).toEqual(["../store/sqlite/index.js: grpc may not import store-adapter ('store/sqlite/index')"]);
   });
 
-  it("keeps sdk and testing off the runtime and the store, and everything inside src/", () => {
+  it("keeps sdk off the runtime and the store, testing off the layers above the runtime, and everything inside src/", () => {
     expect(reasons("sdk/app.ts", `import { Worker } from "../runtime/worker.js";`)).toHaveLength(1);
-    expect(reasons("testing/clock.ts", `import type { Store } from "../store/store.js";`)).toHaveLength(1);
+    expect(reasons("testing/clock.ts", `import type { Store } from "../store/store.js";`)).toEqual([]);
+    expect(reasons("testing/clock.ts", `import { serve } from "../http/serve.js";`)).toHaveLength(1);
+    expect(reasons("testing/clock.ts", `import { x } from "../grpc/server.js";`)).toHaveLength(1);
     expect(reasons("testing/clock.ts", `import { x } from "../../test/helpers/simulator.js";`)).toEqual([
       "../../test/helpers/simulator.js: testing may not import from outside src/",
     ]);

@@ -45,9 +45,11 @@ export function clock(iso: string): string {
 /** The instances of `GET instances` as a table. */
 export function instancesTable(instances: readonly StatusJson[]): string {
   if (instances.length === 0) return "No instances match.";
+  // A VERSION column only when some instance has one: unversioned apps see the table they know.
+  const versioned = instances.some((s) => s.version !== undefined);
   return table(
-    ["INSTANCE ID", "NAME", "STATUS", "CREATED (UTC)", "LAST UPDATED (UTC)"],
-    instances.map((s) => [s.instanceId, s.name, s.runtimeStatus, clock(s.createdTime), clock(s.lastUpdatedTime)]),
+    ["INSTANCE ID", "NAME", ...(versioned ? ["VERSION"] : []), "STATUS", "CREATED (UTC)", "LAST UPDATED (UTC)"],
+    instances.map((s) => [s.instanceId, s.name, ...(versioned ? [s.version ?? ""] : []), s.runtimeStatus, clock(s.createdTime), clock(s.lastUpdatedTime)]),
   );
 }
 
@@ -56,6 +58,7 @@ export function statusText(status: StatusJson): string {
   const rows: [string, string][] = [
     ["Instance", status.instanceId],
     ["Name", status.name],
+    ...(status.version !== undefined ? [["Version", status.version] as [string, string]] : []),
     ["Status", status.runtimeStatus],
     ["Created", `${clock(status.createdTime)} UTC`],
     ["Last updated", `${clock(status.lastUpdatedTime)} UTC`],

@@ -9,6 +9,7 @@ import type { CheckStatusPayload } from "../http/check-status.js";
 import type { StatusJson } from "../http/status-json.js";
 import { InvalidArgumentError } from "../core/errors.js";
 import { validateInstanceId } from "../core/ids.js";
+import { validateVersion } from "../core/versions.js";
 import { checkPageSize, parseStatusList, parseTime } from "../runtime/arguments.js";
 import type { RuntimeStatus } from "../store/store.js";
 import { CliError, ExitCode, responseError, usageError } from "./errors.js";
@@ -53,11 +54,12 @@ async function ok(response: Response, expected: readonly number[]): Promise<Resp
   throw await responseError(response);
 }
 
-export async function startCommand(target: Target, o: Output, name: string, opts: { input?: string; id?: string }): Promise<void> {
+export async function startCommand(target: Target, o: Output, name: string, opts: { input?: string; id?: string; version?: string }): Promise<void> {
   if (opts.id !== undefined) asUsage(() => validateInstanceId(opts.id));
+  asUsage(() => validateVersion(opts.version, "--version"));
   const input = parseJsonOption("--input", opts.input);
   const path = `/orchestrators/${enc(name)}${opts.id === undefined ? "" : `/${enc(opts.id)}`}`;
-  const response = await ok(await target.request("POST", path, { body: input }), [202]);
+  const response = await ok(await target.request("POST", path, { body: input, query: { version: opts.version } }), [202]);
   const payload = (await response.json()) as CheckStatusPayload;
   o.out(o.json ? JSON.stringify(payload) : `Started ${name}: instance ${payload.id}`);
 }
@@ -77,6 +79,7 @@ export interface ListOptions {
   readonly createdFrom?: string;
   readonly createdTo?: string;
   readonly prefix?: string;
+  readonly version?: string;
   readonly top?: string;
 }
 
@@ -89,6 +92,7 @@ export async function listCommand(target: Target, o: Output, opts: ListOptions):
     createdTimeFrom: parseDateOption("--created-from", opts.createdFrom),
     createdTimeTo: parseDateOption("--created-to", opts.createdTo),
     instanceIdPrefix: opts.prefix,
+    version: opts.version,
     top,
     showInput: "false",
   };
@@ -98,10 +102,40 @@ export async function listCommand(target: Target, o: Output, opts: ListOptions):
   if (response.headers.get("x-ms-continuation-token")) o.err(`More instances match than the ${top} shown; raise --top or narrow the filters.`);
 }
 
+/**
+ * The history as a timeline; with `--json`, every event of the current execution with its ids and
+ * payloads (the history route's pages, joined): what `replayHistory` reads, so it can be saved as
+ * a golden file.
+ */
 export async function historyCommand(target: Target, o: Output, id: string): Promise<void> {
+  if (o.json) {
+    o.out(JSON.stringify(await rawHistory(target, id)));
+    return;
+  }
   const status = await getStatus(target, id, { showHistory: "true", showHistoryOutput: "true", showInput: "false" });
   const events = status.historyEvents ?? [];
-  o.out(o.json ? JSON.stringify(events) : `${status.name} ${status.instanceId}: ${status.runtimeStatus}\n${timeline(events)}`);
+  o.out(`${status.name} ${status.instanceId}: ${status.runtimeStatus}\n${timeline(events)}`);
+}
+
+interface HistoryPageJson {
+  readonly instanceId: string;
+  readonly executionId: string;
+  readonly runtimeStatus: string;
+  readonly events: unknown[];
+  readonly next: number;
+  readonly hasMore: boolean;
+}
+
+async function rawHistory(target: Target, id: string): Promise<{ instanceId: string; executionId: string; runtimeStatus: string; events: unknown[] }> {
+  const events: unknown[] = [];
+  let after = 0;
+  for (;;) {
+    const response = await ok(await target.request("GET", `/instances/${enc(id)}/history`, { query: { after: String(after), top: "5000" } }), [200]);
+    const page = (await response.json()) as HistoryPageJson;
+    events.push(...page.events);
+    if (!page.hasMore) return { instanceId: page.instanceId, executionId: page.executionId, runtimeStatus: page.runtimeStatus, events };
+    after = page.next;
+  }
 }
 
 export async function raiseCommand(target: Target, o: Output, id: string, event: string, opts: { data?: string }): Promise<void> {

@@ -23,6 +23,7 @@ import {
 } from "./instance-commands.js";
 import { DEFAULT_STORE } from "./open-store.js";
 import { runApp, type RunOptions } from "./run-commands.js";
+import { checkCommand, type CheckOptions } from "./check-command.js";
 import { openTarget, type Target } from "./target.js";
 
 export interface Io {
@@ -57,6 +58,7 @@ Examples:
   $ perdure entity signal Counter daily add --input 1
   $ perdure entity get Counter daily
   $ perdure entity list --name Counter
+  $ perdure check ./app.ts --store postgres://db/prod   before a deploy: exit 1 if running instances would fail
 
 Instance and entity commands read the store directly (--store, default ./${DEFAULT_STORE}, or PERDURE_STORE)
 or talk to a running server's management API (--url, or PERDURE_URL; its key with --api-key or
@@ -129,11 +131,34 @@ function runCommand(program: Command, name: string, description: string, parts: 
   });
 }
 
+function checkCommandOf(program: Command, io: Io): void {
+  program
+    .command("check <app-module>")
+    .description("replay the store's running instances against an app module's code; exit 1 if any would fail on it")
+    .option("--store <path|url>", "a SQLite file or postgres:// URL, read only", DEFAULT_STORE)
+    .option("--schema <name>", "the schema of a postgres:// store (default perdure)")
+    .option("--finished <n>", "also check the last n finished instances")
+    .option("--strict-inputs", "fail on recorded calls made with another input too")
+    .option("--skip-unregistered", "leave out instances of orchestrations the module does not register (other apps, SDK workers)")
+    .option("--json", "print the report as JSON, for pipelines")
+    .action(async (modulePath: string, opts: CheckOptions) => {
+      try {
+        process.exitCode = await checkCommand(modulePath, opts, io);
+      } catch (error) {
+        // Exit code 1 means "would fail": a check that could not run says so with 2.
+        if (error instanceof CliError) throw new CliError(ExitCode.Usage, error.message);
+        throw new CliError(ExitCode.Usage, `The check could not run: ${(error as Error).message}`);
+      }
+    });
+}
+
 /** Builds the program; output goes to `io`. */
 export function buildProgram(io: Io = processIo): Command {
   const program = new Command("perdure")
     .description("Run Perdure apps and manage their orchestration instances.")
     .version(version(), "-v, --version")
+    // Options after a command are that command's: `start Order --version 2` is not the program's --version.
+    .enablePositionalOptions()
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s) })
     .exitOverride()
@@ -142,20 +167,30 @@ export function buildProgram(io: Io = processIo): Command {
   runCommand(program, "dev", "run a worker and the HTTP server for an app module, on the embedded store", { worker: true, http: true });
   runCommand(program, "serve", "serve the HTTP API and the app's HTTP functions (no worker), for production", { worker: false, http: true });
   runCommand(program, "worker", "run a worker for an app module's orchestrations and activities, for production", { worker: true, http: false });
+  checkCommandOf(program, io);
 
   instanceCommand(program, io, "start <name>", "start an orchestration; prints its instance id", (t, o, [name], opts) =>
-    startCommand(t, o, name!, { input: opts.input, id: opts.id }),
+    startCommand(t, o, name!, { input: opts.input, id: opts.id, version: opts.version }),
   )
     .option("--input <json>", "the input, as JSON")
-    .option("--id <instance-id>", "the instance id (default: a random one)");
+    .option("--id <instance-id>", "the instance id (default: a random one)")
+    .option("--version <version>", "the orchestration version to run (default: the newest the app registers)");
   instanceCommand(program, io, "status <instance-id>", "show an instance's status", (t, o, [id]) => statusCommand(t, o, id!));
   instanceCommand(program, io, "list", "list instances, newest first", (t, o, _args, opts) =>
-    listCommand(t, o, { status: opts.status, createdFrom: opts.createdFrom, createdTo: opts.createdTo, prefix: opts.prefix, top: opts.top }),
+    listCommand(t, o, {
+      status: opts.status,
+      createdFrom: opts.createdFrom,
+      createdTo: opts.createdTo,
+      prefix: opts.prefix,
+      version: opts.version,
+      top: opts.top,
+    }),
   )
     .option("--status <statuses>", "comma-separated runtime statuses, e.g. Running,Failed")
     .option("--created-from <date>", "created at or after this date/time (ISO 8601)")
     .option("--created-to <date>", "created at or before this date/time (ISO 8601)")
     .option("--prefix <text>", "instance ids starting with this")
+    .option("--version <version>", "instances of this orchestration version ('' for those without one)")
     .option("--top <n>", "at most this many (1-1000)", "100");
   instanceCommand(program, io, "history <instance-id>", "show an instance's history as a timeline", (t, o, [id]) => historyCommand(t, o, id!));
   instanceCommand(program, io, "raise <instance-id> <event>", "raise an external event to an instance", (t, o, [id, event], opts) =>

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { FailureDetails } from "./errors.js";
+import type { CallDescription, CallKind, FailureDetails } from "./errors.js";
 import { newActionEvent, type CompletionStatus, type EventFields, type HistoryEvent } from "./history.js";
 import type { Payload } from "./serde.js";
 
@@ -15,6 +15,7 @@ export const ActionType = Object.freeze({
   CreateSubOrchestration: "CreateSubOrchestration",
   SendEvent: "SendEvent",
   SendEntityMessage: "SendEntityMessage",
+  MarkPatch: "MarkPatch",
   CompleteOrchestration: "CompleteOrchestration",
 } as const);
 export type ActionType = (typeof ActionType)[keyof typeof ActionType];
@@ -61,6 +62,17 @@ export interface SendEntityMessageAction {
   readonly message: EntityMessage;
 }
 
+/**
+ * Records that the code took the new branch of `ctx.patched(patchId)`. It changes nothing outside
+ * the instance; its echo (a GenericEvent carrying the patch id under the action's sequence number)
+ * tells a later replay that this execution went that way.
+ */
+export interface MarkPatchAction {
+  readonly type: "MarkPatch";
+  readonly id: number;
+  readonly patchId: string;
+}
+
 export interface CompleteOrchestrationAction {
   readonly type: "CompleteOrchestration";
   readonly status: CompletionStatus;
@@ -77,7 +89,8 @@ export type SequencedAction =
   | CreateTimerAction
   | CreateSubOrchestrationAction
   | SendEventAction
-  | SendEntityMessageAction;
+  | SendEntityMessageAction
+  | MarkPatchAction;
 export type Action = SequencedAction | CompleteOrchestrationAction;
 
 /** The entity instance a message is addressed to. */
@@ -98,6 +111,8 @@ export function describeAction(action: SequencedAction): string {
       return `SendEvent '${action.name}' to '${action.instanceId}'`;
     case "SendEntityMessage":
       return describeEntityMessage(action.message);
+    case "MarkPatch":
+      return `patch marker '${action.patchId}'`;
   }
 }
 
@@ -128,6 +143,7 @@ export function isSameAction(recorded: SequencedAction, produced: SequencedActio
     if (a.type === "EntityUnlockSent") return true;
     return a.operation.toLowerCase() === (b as typeof a).operation.toLowerCase();
   }
+  if (recorded.type === "MarkPatch") return recorded.patchId === (produced as MarkPatchAction).patchId;
   if (!("name" in recorded)) return true;
   return recorded.name.toLowerCase() === (produced as { name: string }).name.toLowerCase();
 }
@@ -152,5 +168,101 @@ export function echoOf(action: SequencedAction, at: string): HistoryEvent {
       const { type, ...fields } = action.message;
       return newActionEvent(type, action.id, at, fields as EventFields<typeof type>);
     }
+    case "MarkPatch":
+      return newActionEvent("GenericEvent", action.id, at, { data: patchMarkerData(action.patchId) });
+  }
+}
+
+/** The data of a patch marker's GenericEvent: `{"patch":"<id>"}`. */
+export function patchMarkerData(patchId: string): string {
+  return JSON.stringify({ patch: patchId });
+}
+
+/** The patch id a GenericEvent records, when it is a patch marker (an action echo with patch data). */
+export function patchIdOf(event: HistoryEvent): string | undefined {
+  if (event.type !== "GenericEvent" || event.eventId < 0 || event.data === undefined) return undefined;
+  try {
+    const data = JSON.parse(event.data) as { patch?: unknown };
+    return typeof data?.patch === "string" ? data.patch : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const CALL_KINDS: Readonly<Record<SequencedAction["type"], CallKind>> = {
+  ScheduleTask: "activity",
+  CreateSubOrchestration: "subOrchestration",
+  CreateTimer: "timer",
+  SendEvent: "event",
+  SendEntityMessage: "entity",
+  MarkPatch: "patch",
+};
+
+/**
+ * The input a replay compares: an activity's or sub-orchestration's input, an event's data, an
+ * entity operation's input, a timer's fire time; nothing for lock messages and patch markers.
+ */
+export function inputOf(action: SequencedAction): string | undefined {
+  switch (action.type) {
+    case "ScheduleTask":
+    case "CreateSubOrchestration":
+      return action.input;
+    case "SendEvent":
+      return action.data;
+    case "CreateTimer":
+      return action.fireAt;
+    case "SendEntityMessage":
+      return action.message.type === "EntityOperationCalled" || action.message.type === "EntityOperationSignaled" ? action.message.input : undefined;
+    case "MarkPatch":
+      return undefined;
+  }
+}
+
+function nameOf(action: SequencedAction): string | undefined {
+  switch (action.type) {
+    case "ScheduleTask":
+    case "CreateSubOrchestration":
+    case "SendEvent":
+      return action.name;
+    case "SendEntityMessage":
+      return "operation" in action.message ? action.message.operation : undefined;
+    case "MarkPatch":
+      return action.patchId;
+    case "CreateTimer":
+      return undefined;
+  }
+}
+
+/** A durable call as divergence reports name it: kind, name, input and text. */
+export function describeCall(action: SequencedAction): CallDescription {
+  return { kind: CALL_KINDS[action.type], name: nameOf(action), input: inputOf(action), text: describeAction(action) };
+}
+
+/** The action a recorded echo stands for (the inverse of `echoOf`); undefined for an event that echoes none. */
+export function actionOfEcho(event: HistoryEvent): SequencedAction | undefined {
+  if (event.eventId < 0) return undefined;
+  const id = event.eventId;
+  switch (event.type) {
+    case "TaskScheduled":
+      return { type: "ScheduleTask", id, name: event.name, version: event.version, input: event.input };
+    case "TimerCreated":
+      return { type: "CreateTimer", id, fireAt: event.fireAt };
+    case "SubOrchestrationInstanceCreated":
+      return { type: "CreateSubOrchestration", id, name: event.name, instanceId: event.instanceId, version: event.version, input: event.input };
+    case "EventSent":
+      return { type: "SendEvent", id, instanceId: event.instanceId, name: event.name, data: event.input };
+    case "EntityOperationSignaled":
+    case "EntityOperationCalled":
+    case "EntityLockRequested":
+    case "EntityUnlockSent": {
+      const { eventId: _eventId, timestamp: _timestamp, ...message } = event;
+      return { type: "SendEntityMessage", id, message: message as EntityMessage };
+    }
+    case "GenericEvent": {
+      const patchId = patchIdOf(event);
+      return patchId === undefined ? undefined : { type: "MarkPatch", id, patchId };
+    }
+    default:
+      return undefined;
   }
 }

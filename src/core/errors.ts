@@ -184,6 +184,20 @@ export class CorruptHistoryError extends PerdureError {
   }
 }
 
+/** The kinds of durable call a history records. */
+export type CallKind = "activity" | "subOrchestration" | "timer" | "event" | "entity" | "patch";
+
+/** One durable call, as a divergence report names it. */
+export interface CallDescription {
+  readonly kind: CallKind;
+  /** The activity, orchestration, event or operation name; the patch id of a patch marker. */
+  readonly name?: string | undefined;
+  /** The call's input as JSON text (a timer's fire time; an event's data); absent when it has none. */
+  readonly input?: string | undefined;
+  /** How messages write it: `ScheduleTask 'Process'`. */
+  readonly text: string;
+}
+
 /** Where replay of an orchestration diverged from its recorded history. */
 export interface NonDeterminismInfo {
   readonly instanceId: string;
@@ -194,6 +208,16 @@ export interface NonDeterminismInfo {
   readonly recorded: string;
   /** What the code produced at that position now; `nothing` if it produced none. */
   readonly produced: string;
+  /** The recorded call, when history recorded one at that position. */
+  readonly recordedCall?: CallDescription | undefined;
+  /** The call the code makes now at that position, when it makes one. */
+  readonly producedCall?: CallDescription | undefined;
+  /**
+   * True when the code makes the same call (kind and name) with another input. Reported only
+   * when replay compares inputs (`replayHistory`, `perdure check`); a worker does not, as Durable
+   * Functions does not: the recorded result is used whatever the input.
+   */
+  readonly inputDiffers?: boolean | undefined;
 }
 
 /**
@@ -203,10 +227,14 @@ export interface NonDeterminismInfo {
 export class NonDeterminismError extends PerdureError {
   readonly info: NonDeterminismInfo;
   constructor(info: NonDeterminismInfo) {
+    const what = info.inputDiffers
+      ? `at position ${info.position} the history records ${info.recorded} with input ${clip(info.recordedCall?.input)}, ` +
+        `but the code now makes it with input ${clip(info.producedCall?.input)}. `
+      : `at position ${info.position} the history records ${info.recorded}, but the code now produces ${info.produced}. `;
     super(
       ErrorCode.NonDeterminism,
       `Non-deterministic orchestration '${info.orchestrationName}' (instance '${info.instanceId}'): ` +
-        `at position ${info.position} the history records ${info.recorded}, but the code now produces ${info.produced}. ` +
+        what +
         `Check whether the orchestration's code changed while this instance was running (deploy changed code under a ` +
         `new orchestration name or version), and that it uses no Date.now(), Math.random(), I/O or other ` +
         `nondeterministic input: use ctx.currentUtcDateTime, ctx.newGuid() and activities instead.`,
@@ -216,13 +244,22 @@ export class NonDeterminismError extends PerdureError {
   }
 }
 
+/** A payload for a message: "(none)", or its text cut at 120 characters. */
+function clip(payload: string | undefined): string {
+  if (payload === undefined) return "(none)";
+  return payload.length > 120 ? `${payload.slice(0, 117)}...` : payload;
+}
+
 /** Two functions were registered under one name. */
 export class DuplicateRegistrationError extends PerdureError {
-  constructor(kind: string, name: string) {
+  constructor(kind: string, name: string, version?: string) {
     super(
       ErrorCode.DuplicateRegistration,
-      `An ${kind} named '${name}' is already registered in this app. Names are unique per kind and case-insensitive; ` +
-        `rename one of them.`,
+      version === undefined
+        ? `An ${kind} named '${name}' is already registered in this app. Names are unique per kind and case-insensitive; ` +
+            `rename one of them.`
+        : `An ${kind} named '${name}' with ${version} is already registered in this app. Each version of a name is ` +
+            `registered once; give the new code a new version.`,
     );
     this.name = "DuplicateRegistrationError";
   }

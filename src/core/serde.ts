@@ -42,9 +42,13 @@ export function serialize(value: unknown, what: string): Payload {
   return text;
 }
 
-/** Decodes a stored payload. A corrupt payload is a SerializationError naming `what`. */
+/**
+ * Decodes a stored payload. A corrupt payload is a SerializationError naming `what`. An empty text
+ * is no JSON value at all: it reads as absent (the JavaScript Durable Task SDK sends "" for "no
+ * input" and for an activity that returned nothing).
+ */
 export function deserialize(payload: Payload, what: string): unknown {
-  if (payload === undefined) return undefined;
+  if (payload === undefined || payload === "") return undefined;
   try {
     return JSON.parse(payload);
   } catch (cause) {

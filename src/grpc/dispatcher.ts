@@ -153,6 +153,7 @@ export class Dispatcher {
       ({ commit, taskExtras } = commitFromResponse(episode, response, {
         newExecutionId,
         taskLease: (name) => (this.#isLocalActivity(name) ? undefined : { workerId: this.#o.workerId, leaseMs: this.#o.leaseMs }),
+        childVersion: (name) => this.#o.app?.getOrchestration(name)?.version,
       }));
     } catch (error) {
       this.#o.logger.warn(`The answer for instance '${episode.item.instance.instanceId}' cannot be applied; the instance fails.`, error);

@@ -16,6 +16,7 @@ import { InvalidArgumentError } from "../core/errors.js";
 import { newEvent, type ExecutionStartedEvent, type HistoryEvent } from "../core/history.js";
 import { hasControlCharacter, validateInstanceId } from "../core/ids.js";
 import type { Client } from "../runtime/client.js";
+import type { App } from "../sdk/app.js";
 import { newExecutionId, newInstanceId } from "../runtime/ids.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "../runtime/payloads.js";
 import { InstanceNotFoundError, InvalidInstanceStateError } from "../store/errors.js";
@@ -41,6 +42,8 @@ export class Management {
     private readonly store: Store,
     private readonly client: Client,
     private readonly dispatcher: Dispatcher,
+    /** The app of a worker of ours sharing the store: its orchestrations start on their newest version. */
+    private readonly app?: App | undefined,
   ) {}
 
   async startInstance(req: Req): Promise<{ instanceId: string }> {
@@ -49,7 +52,8 @@ export class Management {
     const instanceId: string = req.instanceId || newInstanceId();
     validateInstanceId(instanceId);
     const input = checkPayload(fromWireString(req.input), `The input of '${name}'`, DEFAULT_MAX_PAYLOAD_BYTES);
-    const version = fromWireString(req.version);
+    // A start that names no version runs the newest version our app registers, as our client's does.
+    const version = fromWireString(req.version) ?? this.app?.getOrchestration(name)?.version;
     const now = this.now();
     // The JavaScript SDK always sends a start time, the epoch when none was asked for: at or before now means now.
     const at = isUnsetTimestamp(req.scheduledStartTimestamp) ? undefined : fromWireTimestamp(req.scheduledStartTimestamp);

@@ -70,6 +70,11 @@ export interface RemoteCommitOptions {
   readonly newExecutionId: () => string;
   /** The lease to enqueue an activity task with (one held by this server), or undefined to leave it free. */
   readonly taskLease: (activityName: string) => NewActivityTask["lease"];
+  /**
+   * The version a sub-orchestration starts on when the action names none: the newest our app
+   * registers under that name (undefined for a name it does not register: none, as the SDKs send).
+   */
+  readonly childVersion?: ((name: string) => string | undefined) | undefined;
 }
 
 /** What the protocol said about a task that Perdure's task rows do not keep, for its ActivityRequest. */
@@ -257,7 +262,7 @@ function createChild(action: WireAction, id: number, episode: DispatchedEpisode,
   const { instanceId: requested = "", name = "", version, input, tags, parentTraceContext, ...rest } = action.createSubOrchestration!;
   // What the SDKs derive themselves; used when a worker leaves the id to the backend.
   const childId = requested !== "" ? requested : `${instance.executionId}:${id.toString(16).padStart(4, "0")}`;
-  const fields = { name, instanceId: childId, version: fromWireString(version), input: fromWireString(input) };
+  const fields = { name, instanceId: childId, version: fromWireString(version) ?? options.childVersion?.(name), input: fromWireString(input) };
   out.history.push(echo("SubOrchestrationInstanceCreated", id, now, fields, { ...rest, tags, parentTraceContext }));
   const problem = name === "" ? "it has no name" : instanceIdProblem(childId);
   if (problem !== undefined) {

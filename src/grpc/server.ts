@@ -108,7 +108,7 @@ export class GrpcServer {
       logger: this.#logger,
       startOrchestration: (request) => this.#management.startInstance(request),
     });
-    this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher);
+    this.#management = new Management(this.#store, createClient(this.#store), this.#dispatcher, this.#app);
     this.#entities = new EntityManagement(this.#store);
     this.#taskHubs = new TaskHubs(this.#store, this.#dispatcher, options.taskHubManagement === true, this.#logger);
     const maxBytes = positive("maxMessageBytes", options.maxMessageBytes ?? 64 * 1024 * 1024);

@@ -69,7 +69,8 @@ async function start(client: Client, c: Context): Promise<Response> {
   const query = new Query(c.req.url);
   const wait = waitForm(query);
   const input = parseJsonBody(await c.req.text());
-  const id = await client.startNew(c.req.param("functionName")!, { input, instanceId: c.req.param("instanceId") });
+  const version = query.string("version");
+  const id = await client.startNew(c.req.param("functionName")!, { input, instanceId: c.req.param("instanceId"), version });
   return answerStarted(client, c.req.raw, id, wait);
 }
 
@@ -91,6 +92,8 @@ async function listInstances(client: Client, c: Context): Promise<Response> {
     createdTo: query.date("createdTimeTo"),
     statuses: query.statuses("runtimeStatus"),
     instanceIdPrefix: query.string("instanceIdPrefix") || undefined,
+    // Present but empty: instances without a version.
+    version: query.string("version"),
     name: query.string("name") || undefined,
     order: query.order("order"),
     pageSize: query.pageSize("top") ?? 100,

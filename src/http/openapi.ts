@@ -59,12 +59,17 @@ const start = (withId: boolean): Json => ({
   post: {
     summary: withId ? "Start an orchestration with a given instance id" : "Start an orchestration",
     operationId: withId ? "startOrchestrationWithId" : "startOrchestration",
-    parameters: [pathParam("functionName", "The orchestration's registered name."), ...(withId ? [instanceId] : []), ...waitParams],
+    parameters: [
+      pathParam("functionName", "The orchestration's registered name."),
+      ...(withId ? [instanceId] : []),
+      queryParam("version", { type: "string" }, "The orchestration version to run (default: the newest the app registers); the instance keeps it for life."),
+      ...waitParams,
+    ],
     requestBody: { required: false, description: "The input, as JSON.", content: json({}) },
     responses: {
       "202": accepted202,
       "200": waited200,
-      "400": error("Unknown orchestration, invalid instance id or invalid JSON."),
+      "400": error("Unknown orchestration or version, invalid instance id or invalid JSON."),
       "409": error("An instance with that id exists and has not finished."),
       "413": error("The body is over the size limit."),
     },
@@ -77,6 +82,7 @@ const STATUS_SCHEMA: Json = {
   properties: {
     name: { type: "string" },
     instanceId: { type: "string" },
+    version: { type: "string", description: "The orchestration version the instance runs; absent when it has none." },
     runtimeStatus: { enum: ["Pending", "Running", "Suspended", "Completed", "Failed", "Terminated", "ContinuedAsNew", "Canceled"] },
     input: {},
     customStatus: {},
@@ -151,6 +157,7 @@ export const MANAGEMENT_OPENAPI: Json = Object.freeze({
           queryParam("instanceIdPrefix", { type: "string" }, "Only ids starting with this."),
           queryParam("name", { type: "string" }, "Only instances of this orchestration name (exact; not in Durable Functions)."),
           queryParam("order", { enum: ["desc", "asc"], default: "desc" }, "By creation time: newest first (desc) or oldest first (asc); keep it while paging."),
+          queryParam("version", { type: "string" }, "Only instances of this orchestration version; empty for instances without one."),
           booleanQuery("showInput", true, "Include each input."),
           queryParam("top", { type: "integer", minimum: 1, maximum: 1000, default: 100 }, "Page size."),
           { name: "x-ms-continuation-token", in: "header", schema: { type: "string" }, description: "The token of the previous page." },

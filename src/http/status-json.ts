@@ -28,6 +28,8 @@ export interface FailureJson {
 export interface StatusJson {
   readonly name: string;
   readonly instanceId: string;
+  /** The orchestration version, when the instance has one. */
+  readonly version?: string;
   readonly runtimeStatus: string;
   readonly input: unknown;
   readonly customStatus: unknown;
@@ -68,6 +70,7 @@ export function toStatusJson(status: OrchestrationStatus, options: StatusJsonOpt
   const json: StatusJson = {
     name: status.name,
     instanceId: status.instanceId,
+    ...(status.version !== undefined ? { version: status.version } : {}),
     runtimeStatus: status.runtimeStatus,
     input: options.showInput ? (status.input ?? null) : null,
     customStatus: status.customStatus ?? null,

@@ -18,6 +18,7 @@
 import { InvalidArgumentError } from "../core/errors.js";
 import { MAX_INSTANCE_ID_LENGTH, describeType, hasControlCharacter, isWellFormed, nameProblem, quote } from "../core/ids.js";
 import { parseIsoTime } from "../core/iso-time.js";
+import { validateVersion } from "../core/versions.js";
 import { RuntimeStatus, TERMINAL_STATUSES, type InstanceFilter } from "../store/store.js";
 
 const STATUSES: readonly RuntimeStatus[] = Object.values(RuntimeStatus);
@@ -160,12 +161,14 @@ export interface OrchestrationFilter {
   readonly instanceIdPrefix?: string | undefined;
   /** The orchestration's name (without case). */
   readonly name?: string | undefined;
+  /** The version instances started on; "" for instances without one. */
+  readonly version?: string | undefined;
   /** Only the sub-orchestrations of this instance. */
   readonly parentInstanceId?: string | undefined;
 }
 
 /** The keys of {@link OrchestrationFilter}. */
-export const FILTER_KEYS: readonly string[] = Object.freeze(["statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "parentInstanceId"]);
+export const FILTER_KEYS: readonly string[] = Object.freeze(["statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "version", "parentInstanceId"]);
 
 /**
  * Checks the conditions of a filter whose keys `checkOptions` accepted, and returns them as the
@@ -177,6 +180,8 @@ export function toStoreFilter(what: string, filter: Readonly<Record<string, unkn
     const problem = nameProblem(name);
     if (problem !== undefined) throw new InvalidArgumentError(`${what} option 'name' is invalid: ${problem}; received ${quote(name)}.`);
   }
+  const version = filter.version;
+  if (version !== undefined && version !== "") validateVersion(version, `${what} option 'version'`);
   const createdFrom = parseTime(filter.createdFrom, `${what} option 'createdFrom'`);
   const createdTo = parseTime(filter.createdTo, `${what} option 'createdTo'`);
   if (createdFrom !== undefined && createdTo !== undefined && createdFrom > createdTo) {
@@ -189,6 +194,7 @@ export function toStoreFilter(what: string, filter: Readonly<Record<string, unkn
     createdTo,
     instanceIdPrefix: checkText(filter.instanceIdPrefix, `${what} option 'instanceIdPrefix'`, MAX_INSTANCE_ID_LENGTH),
     name: name as string | undefined,
+    version: version as string | undefined,
     parentInstanceId: checkText(filter.parentInstanceId, `${what} option 'parentInstanceId'`, MAX_INSTANCE_ID_LENGTH),
   };
 }
@@ -201,6 +207,7 @@ export function hasCondition(filter: InstanceFilter): boolean {
     filter.createdTo !== undefined ||
     filter.instanceIdPrefix !== undefined ||
     filter.name !== undefined ||
+    filter.version !== undefined ||
     filter.parentInstanceId !== undefined
   );
 }

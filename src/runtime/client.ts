@@ -40,7 +40,8 @@ import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
 import { startInstance } from "./local-workers.js";
 import { watchInstance } from "./instance-watch.js";
 import { toStatus, type OrchestrationStatus } from "./orchestration-status.js";
-import { newExecutionId, newInstanceId } from "./ids.js";
+import { randomIds, type IdSource } from "./ids.js";
+import { validateVersion } from "../core/versions.js";
 import {
   EntityClient,
   type CleanEntityStorageOptions,
@@ -61,6 +62,11 @@ export interface StartOptions<TIn> {
   readonly startAt?: Date | undefined;
   /** Replace a finished (Completed, Failed, Terminated) instance with this id instead of failing. */
   readonly reuseFinishedId?: boolean | undefined;
+  /**
+   * The orchestration version to run (default: the newest the client's app registers; a client
+   * without an app starts the handle's version, or none for a name). The instance keeps it for life.
+   */
+  readonly version?: string | undefined;
 }
 
 export interface StatusOptions {
@@ -89,7 +95,7 @@ export interface PurgeFilter extends OrchestrationFilter {
   readonly all?: true | undefined;
 }
 
-const START_KEYS = ["input", "instanceId", "startAt", "reuseFinishedId"];
+const START_KEYS = ["input", "instanceId", "startAt", "reuseFinishedId", "version"];
 const STATUS_KEYS = ["showHistory", "showInput"];
 const LIST_KEYS = [...FILTER_KEYS, "pageSize", "order", "continuationToken", "showInput"];
 const PURGE_KEYS = [...FILTER_KEYS, "all"];
@@ -105,6 +111,8 @@ export interface ClientOptions {
   readonly app?: App | undefined;
   /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
   readonly maxPayloadBytes?: number | undefined;
+  /** Where new instance and execution ids come from (default: random). The test kit passes a seeded source. */
+  readonly ids?: IdSource | undefined;
 }
 
 type OrchestrationRef<TIn, TOut> = OrchestrationHandle<TIn, TOut> | string;
@@ -115,10 +123,12 @@ export class Client {
   readonly #app: App | undefined;
   readonly #maxPayloadBytes: number;
   readonly #entities: EntityClient;
+  readonly #ids: IdSource;
 
   constructor(store: Store, options: ClientOptions = {}) {
     this.#store = store;
     this.#app = options.app;
+    this.#ids = options.ids ?? randomIds;
     this.#maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     this.#entities = new EntityClient(store, options.app, this.#maxPayloadBytes);
   }
@@ -134,14 +144,10 @@ export class Client {
       throw new InvalidArgumentError(`startNew() needs an orchestration handle or a non-empty orchestration name; received ${quote(orchestration)}.`);
     }
     validateName(requested, "orchestration name");
-    let name = requested;
-    if (this.#app !== undefined) {
-      const registered = this.#app.getOrchestration(requested);
-      if (registered === undefined) throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames);
-      name = registered.name;
-    }
     checkOptions("startNew() options", options, START_KEYS);
-    const instanceId = options.instanceId ?? newInstanceId();
+    validateVersion(options.version, "startNew() option 'version'");
+    const { name, version } = this.#resolve(requested, typeof orchestration === "string" ? undefined : orchestration, options.version);
+    const instanceId = options.instanceId ?? this.#ids.instanceId();
     validateInstanceId(instanceId);
     checkBoolean(options.reuseFinishedId, "startNew() option 'reuseFinishedId'");
     const input = checkPayload(serialize(options.input, `the input of '${name}'`), `The input of '${name}'`, this.#maxPayloadBytes);
@@ -152,18 +158,34 @@ export class Client {
       }
       scheduledStartAt = options.startAt.toISOString();
     }
-    const executionId = newExecutionId();
+    const executionId = this.#ids.executionId();
     const now = new Date(this.#store.now()).toISOString();
     await startInstance(this.#store, {
       instanceId,
       name,
+      version,
       executionId,
       input,
       scheduledStartAt,
       reuse: options.reuseFinishedId ? "ifTerminal" : "never",
-      startEvent: newEvent("ExecutionStarted", now, { name, input, instanceId, executionId, scheduledStartTime: scheduledStartAt }),
+      startEvent: newEvent("ExecutionStarted", now, { name, version, input, instanceId, executionId, scheduledStartTime: scheduledStartAt }),
     });
     return instanceId;
+  }
+
+  /**
+   * The name and version a start runs: the registered spelling and the asked-for version (which
+   * the app must register) or the newest; without an app, the given name and the handle's version.
+   */
+  #resolve(requested: string, handle: { readonly version?: string | undefined } | undefined, asked: string | undefined) {
+    if (this.#app === undefined) return { name: requested, version: asked ?? handle?.version };
+    const newest = this.#app.getOrchestration(requested);
+    if (newest === undefined) throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames);
+    if (asked === undefined) return { name: newest.name, version: newest.version };
+    if (this.#app.getOrchestrationVersion(requested, asked) === undefined) {
+      throw new UnknownOrchestrationError(requested, this.#app.orchestrationNames, { version: asked, registered: this.#app.orchestrationVersions(requested) });
+    }
+    return { name: newest.name, version: asked };
   }
 
   /** The instance's status, or undefined when there is no such instance. */
@@ -295,7 +317,7 @@ export class Client {
     for (const child of plan.children) {
       const childRecord = await this.#store.getInstance(child.instanceId);
       if (childRecord?.status === "Failed") failedChildren.push(child.instanceId);
-      else if (childRecord === undefined) goneChildren.push(childStartAgain(record, child, now));
+      else if (childRecord === undefined) goneChildren.push(childStartAgain(record, child, now, this.#ids.executionId()));
     }
     await this.#store.rewind({
       ...self,
@@ -321,10 +343,12 @@ export class Client {
     const record = await this.#orchestration(instanceId);
     if (record === undefined) throw new InstanceNotFoundError(instanceId);
     const sameId = wanted === false;
+    // The same version: a restart runs the code the instance ran, not whatever is newest now.
     return this.startNew(record.name, {
       input: deserialize(record.input, `the input of instance '${instanceId}'`),
       instanceId: typeof wanted === "string" ? wanted : sameId ? instanceId : undefined,
       reuseFinishedId: sameId,
+      version: record.version,
     });
   }
 
@@ -358,7 +382,7 @@ export class Client {
     }
     if (all !== true && !hasCondition(conditions)) {
       throw new InvalidArgumentError(
-        "purgeBy() needs at least one condition (statuses, createdFrom, createdTo, instanceIdPrefix, name, parentInstanceId); pass { all: true } to purge every finished instance.",
+        "purgeBy() needs at least one condition (statuses, createdFrom, createdTo, instanceIdPrefix, name, version, parentInstanceId); pass { all: true } to purge every finished instance.",
       );
     }
     let total = 0;
@@ -505,8 +529,12 @@ export function createClient(store: Store, options?: ClientOptions): Client {
 }
 
 /** The start of a sub-orchestration again, as its parent created it, under a new execution (a rewind of a parent whose child was purged). */
-function childStartAgain(parentRecord: InstanceRecord, created: EventOf<"SubOrchestrationInstanceCreated">, now: string): CreateInstanceRequest {
-  const executionId = newExecutionId();
+function childStartAgain(
+  parentRecord: InstanceRecord,
+  created: EventOf<"SubOrchestrationInstanceCreated">,
+  now: string,
+  executionId: string,
+): CreateInstanceRequest {
   const parent = { name: parentRecord.name, instanceId: parentRecord.instanceId, executionId: parentRecord.executionId, taskScheduledId: created.eventId };
   const { name, instanceId, version, input } = created;
   return {

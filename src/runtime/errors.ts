@@ -12,20 +12,30 @@ export const RuntimeErrorCode = Object.freeze({
   WaitTimeout: "WAIT_TIMEOUT",
   WorkerState: "WORKER_STATE",
   UnknownEntity: "UNKNOWN_ENTITY",
+  VersionNotAvailable: "VERSION_NOT_AVAILABLE",
 } as const);
 
 /** No orchestration of that name is registered in the app. */
 export class UnknownOrchestrationError extends PerdureError {
+  /** When the name is registered but not the version asked for: that version (undefined: none). */
+  readonly version: string | undefined;
   constructor(
     readonly orchestrationName: string,
     known: readonly string[],
+    missing?: { readonly version: string | undefined; readonly registered: ReadonlyArray<string | undefined> },
   ) {
+    const label = (v: string | undefined): string => (v === undefined ? "no version" : `version '${v}'`);
     super(
       RuntimeErrorCode.UnknownOrchestration,
-      `No orchestration named '${orchestrationName}' is registered. ` +
-        (known.length > 0 ? `Registered orchestrations: ${known.join(", ")}.` : "The app registers no orchestration.") +
-        ` Register it with app.orchestration("${orchestrationName}", function* (ctx, input) { … }).`,
+      missing === undefined
+        ? `No orchestration named '${orchestrationName}' is registered. ` +
+            (known.length > 0 ? `Registered orchestrations: ${known.join(", ")}.` : "The app registers no orchestration.") +
+            ` Register it with app.orchestration("${orchestrationName}", function* (ctx, input) { … }).`
+        : `Orchestration '${orchestrationName}' is not registered with ${label(missing.version)} in this app; it is registered with ` +
+            `${missing.registered.map(label).join(", ")}. Register that version beside the others with ` +
+            `app.orchestration("${orchestrationName}", ${missing.version === undefined ? "" : `{ version: "${missing.version}" }, `}function* (ctx, input) { … }).`,
     );
+    this.version = missing?.version;
     this.name = "UnknownOrchestrationError";
   }
 }
@@ -93,5 +103,27 @@ export class UnknownEntityError extends PerdureError {
         ` Register it with app.entity("${entityName}", …), or fix the name in the entity id.`,
     );
     this.name = "UnknownEntityError";
+  }
+}
+
+/**
+ * No running worker registers the version an instance runs: a worker with the option
+ * `missingVersion: "fail"` fails the instance with this error instead of leaving it to wait.
+ */
+export class VersionNotAvailableError extends PerdureError {
+  constructor(
+    readonly orchestrationName: string,
+    readonly version: string | undefined,
+    registered: ReadonlyArray<string | undefined>,
+  ) {
+    const label = (v: string | undefined): string => (v === undefined ? "(unversioned)" : `'${v}'`);
+    super(
+      RuntimeErrorCode.VersionNotAvailable,
+      `No running worker registers orchestration '${orchestrationName}' ${version === undefined ? "without a version" : `version '${version}'`}, ` +
+        `the version this instance started on and must finish on. Running workers register ${
+          registered.length > 0 ? `the versions ${registered.map(label).join(", ")}` : "no version of it"
+        }. Deploy a worker that registers that version, or start the instance again on a newer one.`,
+    );
+    this.name = "VersionNotAvailableError";
   }
 }

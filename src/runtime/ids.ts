@@ -14,3 +14,17 @@ export function newExecutionId(): string {
 export function newInstanceId(): string {
   return randomUUID().replace(/-/g, "");
 }
+
+/**
+ * Where a client and a worker take new ids from: random by default; the test kit passes a seeded
+ * source, so that a test sees the same ids on every run.
+ */
+export interface IdSource {
+  /** A new instance id (for a start that names none). */
+  instanceId(): string;
+  /** A new execution id (a start, a sub-orchestration, a continue-as-new). */
+  executionId(): string;
+}
+
+/** Random ids. */
+export const randomIds: IdSource = Object.freeze({ instanceId: newInstanceId, executionId: newExecutionId });

@@ -36,10 +36,11 @@ import {
   type RuntimeStatus,
   type StepInput,
   type TaskNames,
+  type VersionFilter,
 } from "../store/store.js";
 import { isEntityInstanceId } from "../core/entity/entity-id.js";
 import { EntityProcessor, entityMessageOf, entityNameOf, lockRelease } from "./entity-processor.js";
-import { UnknownActivityError, UnknownOrchestrationError } from "./errors.js";
+import { UnknownActivityError, UnknownOrchestrationError, VersionNotAvailableError } from "./errors.js";
 import type { ExecutorCache } from "./executor-cache.js";
 import { checkPayload } from "./payloads.js";
 
@@ -61,7 +62,14 @@ export class StepSession implements OrchestrationStepper {
   reservedSlots = 0;
   /** True when an episode set a timer: idle loops must recompute when to wake. */
   setTimers = false;
-  constructor(private readonly processor: OrchestrationProcessor) {}
+  /**
+   * With versions: this session fails the orchestrations it is handed whose version this app
+   * lacks, naming the versions running workers have (see the worker's `missingVersion`).
+   */
+  constructor(
+    private readonly processor: OrchestrationProcessor,
+    readonly failMissingVersions?: ReadonlyMap<string, ReadonlyArray<string | undefined>>,
+  ) {}
 
   isWarm(instanceId: string, executionId: string, historyLength?: number): boolean {
     // Entities have no history to read.
@@ -117,17 +125,32 @@ function isSharedWithRemoteWorkers(app: App): boolean {
 export class OrchestrationProcessor {
   private readonly entities: EntityProcessor;
 
+  /** The version a sub-orchestration starts on when its call names none: the newest this app registers. */
+  private readonly newestVersion: (name: string) => string | undefined;
+
   constructor(
     private readonly app: App,
     readonly cache: ExecutorCache,
     private readonly options: ProcessorOptions,
   ) {
     this.entities = new EntityProcessor(app, options);
+    this.newestVersion = (name) => app.getOrchestration(name)?.version;
   }
 
-  /** A stepper for one store call. */
-  session(): StepSession {
-    return new StepSession(this);
+  /** A stepper for one store call; with `failMissingVersions`, one that fails what no worker can run. */
+  session(failMissingVersions?: ReadonlyMap<string, ReadonlyArray<string | undefined>>): StepSession {
+    return new StepSession(this, failMissingVersions);
+  }
+
+  /**
+   * The orchestration versions this processor runs: every name it registers with its versions, so
+   * that the store passes over instances of those names on versions it lacks (left to workers
+   * that have them).
+   */
+  versions(): VersionFilter {
+    const allowed: Record<string, string[]> = {};
+    for (const o of this.app.orchestrations) (allowed[o.name.toLowerCase()] ??= []).push(o.version ?? "");
+    return { allowed };
   }
 
   /**
@@ -158,8 +181,15 @@ export class OrchestrationProcessor {
 
     const started = newEvent("OrchestratorStarted", now, {});
     const newEvents: HistoryEvent[] = [started, ...current.map((m) => m.event)];
-    const definition = this.app.getOrchestration(instance.name);
+    const definition = this.app.getOrchestrationVersion(instance.name, instance.version);
     if (definition === undefined) {
+      if (this.app.getOrchestration(instance.name) !== undefined) {
+        // A version this app lacks: another worker runs it, unless none does and this session fails it.
+        const running = session.failMissingVersions?.get(instance.name.toLowerCase());
+        if (running === undefined) return undefined;
+        const error = new VersionNotAvailableError(instance.name, instance.version, running);
+        return this.failedCommit(instance, consumed, newEvents, toFailureDetails(error), now);
+      }
       // Another kind of worker shares the store and runs the names this app does not register.
       if (isSharedWithRemoteWorkers(this.app)) return undefined;
       const error = new UnknownOrchestrationError(instance.name, this.app.orchestrationNames);
@@ -178,7 +208,7 @@ export class OrchestrationProcessor {
         throw new Error(`Internal error: no history was read for cold instance '${instance.instanceId}'.`);
       }
       historyLength = work.history.length;
-      executor = new OrchestrationExecutor(definition, { logger: this.options.logger });
+      executor = new OrchestrationExecutor(definition, { logger: this.options.logger, subOrchestrationVersion: this.newestVersion });
       result = executor.execute(work.history, newEvents);
     }
 
@@ -255,12 +285,14 @@ export class OrchestrationProcessor {
           children.push({
             instanceId: action.instanceId,
             name: child.name,
+            version: action.version,
             executionId,
             input: action.input,
             parent,
             reuse: "ifTerminal",
             startEvent: newEvent("ExecutionStarted", now, {
               name: child.name,
+              version: action.version,
               input: action.input,
               instanceId: action.instanceId,
               executionId,
@@ -274,6 +306,9 @@ export class OrchestrationProcessor {
           break;
         case "SendEntityMessage":
           messages.push(entityMessageOf(action, now));
+          break;
+        case "MarkPatch":
+          // Recorded in history by its echo; nothing to do outside the instance.
           break;
         case "CompleteOrchestration":
           completion = action;
@@ -382,6 +417,7 @@ function checkAction(action: Action, check: (payload: Payload, what: string) => 
     case "CompleteOrchestration":
       return check(action.result, "The orchestration's output");
     case "CreateTimer":
+    case "MarkPatch":
       return;
   }
 }

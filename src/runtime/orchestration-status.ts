@@ -12,6 +12,8 @@ import type { InstanceRecord, RuntimeStatus } from "../store/store.js";
 export interface OrchestrationStatus<TOut = unknown> {
   readonly name: string;
   readonly instanceId: string;
+  /** The version the instance started on (and runs for life); undefined when it has none. */
+  readonly version?: string | undefined;
   /** The current execution (a new one per continue-as-new). */
   readonly executionId: string;
   readonly runtimeStatus: RuntimeStatus;
@@ -46,6 +48,7 @@ export function toStatus<TOut>(record: InstanceRecord, showInput: boolean, histo
   return {
     name: record.name,
     instanceId: record.instanceId,
+    version: record.version,
     executionId: record.executionId,
     runtimeStatus: record.status,
     input: showInput ? readPayload(record.input) : undefined,

@@ -5,9 +5,26 @@
  * @module
  */
 
+/**
+ * How a worker times its waits: Node's timers by default; the test kit passes its virtual clock's,
+ * so that a wait ends when virtual time passes, and no real timer is left behind.
+ */
+export interface Timers {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+/** Node's timers. */
+export const realTimers: Timers = Object.freeze({
+  setTimeout: (callback: () => void, ms: number): unknown => setTimeout(callback, ms),
+  clearTimeout: (handle: unknown): void => clearTimeout(handle as ReturnType<typeof setTimeout>),
+});
+
 export class Wakeup {
   #pending = false;
   #waiters: Array<() => void> = [];
+
+  constructor(private readonly timers: Timers = realTimers) {}
 
   /** Wakes every waiter now; a notify with no waiter is remembered for the next wait. */
   notify(): void {
@@ -29,13 +46,13 @@ export class Wakeup {
       return Promise.resolve();
     }
     return new Promise((resolve) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+      let timer: unknown;
       const wake = (): void => {
-        if (timer !== undefined) clearTimeout(timer);
+        if (timer !== undefined) this.timers.clearTimeout(timer);
         resolve();
       };
       this.#waiters.push(wake);
-      timer = setTimeout(() => {
+      timer = this.timers.setTimeout(() => {
         this.#waiters = this.#waiters.filter((w) => w !== wake);
         resolve();
       }, Math.max(0, ms));

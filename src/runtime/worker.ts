@@ -13,6 +13,11 @@
  * 4. A store error is logged and retried with backoff; it never stops the worker.
  * 5. One instance the store cannot step (unreadable stored data, an episode that throws) never
  *    stops the others: the store sets it aside, Failed, and the worker logs it once.
+ * 6. An instance runs only on a worker that registers its orchestration's version: the store
+ *    passes over the others' instances for this worker. A running worker registers the versions
+ *    it has in the store (renewed every third of `leaseMs`); with `missingVersion: "fail"`, an
+ *    instance whose version no registered worker has is failed, once this worker has been up for
+ *    a whole registration period (so that every running worker has registered).
  *
  * @module
  */
@@ -22,75 +27,32 @@ import { serialize } from "../core/serde.js";
 import type { App } from "../sdk/app.js";
 import type { ActivityContext } from "../sdk/activity-context.js";
 import { InstanceExistsError, LeaseLostError } from "../store/errors.js";
-import type { ActivityOutcome, ActivityWorkItem, CommitResult, CreateInstanceRequest, Store } from "../store/store.js";
+import type { ActivityOutcome, ActivityWorkItem, CommitResult, CreateInstanceRequest, Store, VersionFilter } from "../store/store.js";
 import { UnknownActivityError, WorkerStateError } from "./errors.js";
 import { ExecutorCache } from "./executor-cache.js";
 import { consoleLogger, type Logger } from "./logger.js";
 import { OrchestrationProcessor, type StepSession } from "./orchestration-processor.js";
 import { DEFAULT_MAX_PAYLOAD_BYTES, checkPayload } from "./payloads.js";
-import { Wakeup } from "./wakeups.js";
+import { Wakeup, realTimers } from "./wakeups.js";
+import { InFlight } from "./in-flight.js";
+import { positive, type WorkerOptions } from "./worker-options.js";
 import { registerLocalStarter } from "./local-workers.js";
-import { newExecutionId } from "./ids.js";
+import { randomIds } from "./ids.js";
+import { WorkerRegistration } from "./worker-registration.js";
 
-export interface WorkerOptions {
-  /** Identifies this worker in leases (default: a random id). */
-  readonly workerId?: string | undefined;
-  /** Activities run at once by this worker (default 100). */
-  readonly maxConcurrentActivities?: number | undefined;
-  /** Orchestration episodes in flight at once (default 1; raise it for a networked store). */
-  readonly maxConcurrentOrchestrations?: number | undefined;
-  /** Warm executors kept in memory (default 1000; 0 keeps none). */
-  readonly executorCacheSize?: number | undefined;
-  /** Lease length of work items; long activities renew theirs (default 30 s). */
-  readonly leaseMs?: number | undefined;
-  /** The longest an idle loop waits before looking again (default 1 s). */
-  readonly maxIdleMs?: number | undefined;
-  /** Largest payload accepted, in bytes of JSON (default 1 MiB). */
-  readonly maxPayloadBytes?: number | undefined;
-  readonly logger?: Logger | undefined;
-}
+export type { WorkerOptions } from "./worker-options.js";
 
 export interface StopOptions {
   /** How long in-flight activities may take to finish before they are handed back (default 10 s). */
   readonly timeoutMs?: number | undefined;
 }
 
-/**
- * An activity running here: its task, and the signal its function may watch. The AbortController
- * is made when the function first asks for the signal: most never do, and making one per
- * activity costs as much as a short activity's bookkeeping.
- */
-class InFlight {
-  abandoned = false;
-  /** When its lease was last taken or renewed (the worker's clock, ms). */
-  renewedAt = Date.now();
-  renewing = false;
-  #controller: AbortController | undefined;
-  #aborted = false;
-  #reason: unknown;
-
-  constructor(public item: ActivityWorkItem) {}
-
-  get signal(): AbortSignal {
-    if (this.#controller === undefined) {
-      this.#controller = new AbortController();
-      if (this.#aborted) this.#controller.abort(this.#reason);
-    }
-    return this.#controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    if (this.#aborted) return;
-    this.#aborted = true;
-    this.#reason = reason;
-    this.#controller?.abort(reason);
-  }
-}
-
 type WorkerState = "new" | "running" | "stopping" | "stopped";
 
 /** Ready instances stepped in one store transaction by one orchestration loop. */
 const STEP_BATCH = 32;
+/** How often (store time) an idle worker in fail mode looks for instances on versions nobody runs. */
+const FAIL_SWEEP_MS = 1000;
 
 /** Runs an app's orchestrations and activities from a store. Create with `createWorker`. */
 export class Worker {
@@ -104,8 +66,9 @@ export class Worker {
   readonly #maxIdleMs: number;
   readonly #maxPayloadBytes: number;
   readonly #processor: OrchestrationProcessor;
-  readonly #orchestrationWake = new Wakeup();
-  readonly #activityWake = new Wakeup();
+  readonly #orchestrationWake: Wakeup;
+  readonly #activityWake: Wakeup;
+  readonly #missingVersion: "wait" | "fail";
   readonly #inFlight = new Map<string, InFlight>();
   readonly #activityDone = new Set<() => void>();
   #state: WorkerState = "new";
@@ -116,6 +79,16 @@ export class Worker {
   #renewals: ReturnType<typeof setInterval> | undefined;
   #unsubscribe: (() => void) | undefined;
   #unregister: (() => void) | undefined;
+  /** This worker's registration in the store (see invariant 6). */
+  readonly #registration: WorkerRegistration;
+  /** From when (store time) a version no registered worker has may be failed; when it was last looked for. */
+  #failFrom = Infinity;
+  #lastFailSweep = -Infinity;
+  /** The versions this worker runs, as the store's filter takes them (read from the app at start). */
+  #versions: VersionFilter | undefined;
+  /** Loops waiting for work, and store calls on behalf of starts: what `isIdle` reads. */
+  #idleLoops = 0;
+  #startsInFlight = 0;
 
   constructor(app: App, store: Store, options: WorkerOptions = {}) {
     this.#app = app;
@@ -127,17 +100,31 @@ export class Worker {
     this.#leaseMs = positive("leaseMs", options.leaseMs ?? 30_000);
     this.#maxIdleMs = positive("maxIdleMs", options.maxIdleMs ?? 1000);
     this.#maxPayloadBytes = positive("maxPayloadBytes", options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+    const missingVersion = options.missingVersion ?? "wait";
+    if (missingVersion !== "wait" && missingVersion !== "fail") {
+      throw new InvalidArgumentError(`Worker option 'missingVersion' must be "wait" or "fail"; received ${JSON.stringify(missingVersion)}.`);
+    }
+    this.#missingVersion = missingVersion;
+    const timers = options.timers ?? realTimers;
+    this.#orchestrationWake = new Wakeup(timers);
+    this.#activityWake = new Wakeup(timers);
     const cacheSize = options.executorCacheSize ?? 1000;
     if (!Number.isInteger(cacheSize) || cacheSize < 0) {
       throw new InvalidArgumentError(`Worker option 'executorCacheSize' must be an integer of at least 0; received ${String(cacheSize)}.`);
     }
     const cache = new ExecutorCache(cacheSize);
+    this.#registration = new WorkerRegistration(store, app, {
+      workerId: this.workerId,
+      ttlMs: this.#leaseMs,
+      renewEveryMs: this.#renewEveryMs(),
+      logger: this.#logger,
+    });
     this.#processor = new OrchestrationProcessor(app, cache, {
       workerId: this.workerId,
       leaseMs: this.#leaseMs,
       maxPayloadBytes: this.#maxPayloadBytes,
       logger: this.#logger,
-      newExecutionId,
+      newExecutionId: () => (options.ids ?? randomIds).executionId(),
       reserveActivitySlot: () => this.#reserveSlot(),
     });
   }
@@ -150,6 +137,22 @@ export class Worker {
   /** Activities running now. */
   get activeActivities(): number {
     return this.#inFlight.size;
+  }
+
+  /**
+   * True when the worker waits for work with nothing in hand: its loops found none when they last
+   * looked and nothing announced any since, no activity runs and no start is being written.
+   * (The test kit reads it to know when virtual time may move on.)
+   */
+  get isIdle(): boolean {
+    return (
+      this.#state === "running" &&
+      this.#idleLoops === this.#loops.length &&
+      this.#inFlight.size === 0 &&
+      this.#startsInFlight === 0 &&
+      !this.#orchestrationWake.isPending &&
+      !this.#activityWake.isPending
+    );
   }
 
   /** Starts the dispatch loops. */
@@ -167,6 +170,9 @@ export class Worker {
     // Unref'd: the loops keep a running worker's process alive, and this timer must not keep a
     // stopped one alive while an activity that ignores its AbortSignal never returns.
     this.#renewals = setInterval(() => this.#renewDue(), this.#renewEveryMs() / 2).unref();
+    this.#versions = this.#processor.versions();
+    this.#failFrom = this.#missingVersion === "fail" ? this.#store.now() + this.#leaseMs : Infinity;
+    this.#registration.start();
     for (let i = 0; i < this.#maxOrchestrations; i++) this.#loops.push(this.#orchestrationLoop());
     this.#loops.push(this.#activityLoop());
     return this;
@@ -192,6 +198,7 @@ export class Worker {
     this.#unregister?.();
     this.wake();
     await Promise.all(this.#loops);
+    await this.#registration.stop();
     const deadline = Date.now() + (options.timeoutMs ?? 10_000);
     while (this.#inFlight.size > 0 && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
@@ -262,19 +269,55 @@ export class Worker {
    */
   #start(request: CreateInstanceRequest): Promise<void> | undefined {
     if (this.#state !== "running" || request.scheduledStartAt !== undefined) return undefined;
-    if (this.#app.getOrchestration(request.name) === undefined) return undefined;
+    if (this.#app.getOrchestrationVersion(request.name, request.version) === undefined) return undefined;
     const session = this.#processor.session();
-    return this.#store.createInstance(request, session).then(
-      (result) => this.#accept(session, result),
-      async (error: unknown) => {
-        this.#discard(session);
-        // Nothing was written. A refusal stands; otherwise the start goes through alone, and the
-        // orchestration loop runs its first episode (a store that cannot take it fails again).
-        if (error instanceof InstanceExistsError) throw error;
-        this.#logger.warn(`Could not run the first episode of '${request.instanceId}' with its start; starting it alone.`, error);
-        await this.#store.createInstance(request);
-      },
-    );
+    this.#startsInFlight++;
+    return this.#store
+      .createInstance(request, session)
+      .then(
+        (result) => this.#accept(session, result),
+        async (error: unknown) => {
+          this.#discard(session);
+          // Nothing was written. A refusal stands; otherwise the start goes through alone, and the
+          // orchestration loop runs its first episode (a store that cannot take it fails again).
+          if (error instanceof InstanceExistsError) throw error;
+          this.#logger.warn(`Could not run the first episode of '${request.instanceId}' with its start; starting it alone.`, error);
+          await this.#store.createInstance(request);
+        },
+      )
+      .finally(() => this.#startsInFlight--);
+  }
+
+  /**
+   * Fail mode: fails the ready instances of this app's names on a version no registered worker
+   * has (see invariant 6). Returns true when it stepped any.
+   */
+  async #failMissingVersions(): Promise<boolean> {
+    const now = this.#store.now();
+    // Looked for at most once a second (of store time): a read and a search, on idle loops only.
+    if (now < this.#failFrom || now - this.#lastFailSweep < FAIL_SWEEP_MS) return false;
+    this.#lastFailSweep = now;
+    let session: StepSession | undefined;
+    try {
+      const running = await this.#registration.runningVersions();
+      const allowed: Record<string, string[]> = {};
+      for (const [name, versions] of running) allowed[name] = versions.map((v) => v ?? "");
+      session = this.#processor.session(running);
+      const result = await this.#store.stepOrchestration(session, {
+        workerId: this.workerId,
+        leaseMs: this.#leaseMs,
+        maxInstances: STEP_BATCH,
+        versions: { allowed, complement: true },
+      });
+      this.#accept(session, result);
+      // More may be waiting: the next idle loop looks again at once.
+      if (result !== undefined) this.#lastFailSweep = -Infinity;
+      return result !== undefined;
+    } catch (error) {
+      if (session !== undefined) this.#discard(session);
+      this.#logger.warn("Could not fail the instances whose version no worker runs; trying again later.", error);
+      return false;
+    }
   }
 
   async #orchestrationLoop(): Promise<void> {
@@ -286,14 +329,19 @@ export class Worker {
           workerId: this.workerId,
           leaseMs: this.#leaseMs,
           maxInstances: STEP_BATCH,
-          // Instances left to remote workers must not stand before the ones this worker runs.
+          // Instances left to remote workers, or to workers with other versions, must not stand
+          // before the ones this worker runs.
           only: this.#processor.names(),
+          versions: this.#versions,
         });
         failures = 0;
         this.#accept(session, result);
         // Fewer instances than asked for: none was left ready when the store looked, and work
         // that became ready since is announced by an event, which the wake-up remembers.
-        if (result === undefined || session.stepped.length < STEP_BATCH) await this.#idle(this.#orchestrationWake);
+        if (result === undefined || session.stepped.length < STEP_BATCH) {
+          if (this.#missingVersion === "fail" && (await this.#failMissingVersions())) continue;
+          await this.#idle(this.#orchestrationWake);
+        }
       } catch (error) {
         this.#discard(session);
         failures++;
@@ -346,7 +394,12 @@ export class Worker {
     } catch (error) {
       this.#logger.warn("Could not read the store's next wake-up time.", error);
     }
-    await wakeup.wait(delay);
+    this.#idleLoops++;
+    try {
+      await wakeup.wait(delay);
+    } finally {
+      this.#idleLoops--;
+    }
   }
 
   /** Runs a leased task whose activity slot is already taken. */
@@ -440,12 +493,6 @@ export class Worker {
   }
 }
 
-function positive(name: string, value: number): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new InvalidArgumentError(`Worker option '${name}' must be a positive number; received ${String(value)}.`);
-  }
-  return value;
-}
 
 /**
  * Creates a worker for an app on a store. Call `start()` to run it and `stop()` to end it.

@@ -4,6 +4,7 @@
  * @module
  */
 import { DuplicateRegistrationError, InvalidArgumentError } from "../core/errors.js";
+import { compareVersions, describeVersion, validateVersion } from "../core/versions.js";
 import type { OrchestrationContextImpl } from "../core/replay/orchestration-context.js";
 import type { OrchestrationDefinition } from "../core/replay/executor.js";
 import type { EntityDefinition } from "../core/entity/entity-batch.js";
@@ -22,9 +23,21 @@ export interface RegisteredActivity {
   readonly fn: (input: unknown, ctx: ActivityContext) => unknown;
 }
 
-/** A registered orchestration, as the runtime finds it by name. */
+/** A registered orchestration, as the runtime finds it by name and version. */
 export interface RegisteredOrchestration extends OrchestrationDefinition {
   readonly name: string;
+  /** The version it was registered under; undefined for an unversioned registration. */
+  readonly version?: string | undefined;
+}
+
+/** Options of `app.orchestration`. */
+export interface OrchestrationOptions {
+  /**
+   * The version this code is (a label such as "2" or "2026-06"). Register several versions of one
+   * name side by side: new instances start on the newest (or the one asked for), and each
+   * instance runs the version it started on for its whole life.
+   */
+  readonly version?: string | undefined;
 }
 
 /** A registered entity, as the runtime finds it by name: a function of its context, or a class. */
@@ -95,7 +108,8 @@ function normalizeRoute(route: unknown): string {
  */
 export class App {
   readonly #activities = new Map<string, RegisteredActivity>();
-  readonly #orchestrations = new Map<string, RegisteredOrchestration>();
+  /** Orchestrations by lower-case name, then by version ("" for the unversioned one), newest last. */
+  readonly #orchestrations = new Map<string, RegisteredOrchestration[]>();
   readonly #httpFunctions = new Map<string, RegisteredHttpFunction>();
   readonly #entities = new Map<string, RegisteredEntity>();
 
@@ -115,26 +129,49 @@ export class App {
   }
 
   /**
-   * Registers an orchestration — a generator function — and returns its typed handle.
+   * Registers an orchestration — a generator function — and returns its typed handle. With
+   * `{ version }`, registers one version of it; several versions of one name live side by side.
    *
    * @example
    * const pipeline = app.orchestration("Pipeline", function* (ctx, day: string) {
    *   const rows = yield* ctx.callActivity(download, day);
    *   return rows.length;
    * });
+   * // A change that running instances must not see: a new version beside the old one.
+   * app.orchestration("Pipeline", { version: "2" }, function* (ctx, day: string) { … });
    */
   orchestration<TIn = void, TOut = unknown>(
     name: string,
+    options: OrchestrationOptions,
     fn: OrchestrationFunction<TIn, TOut>,
+  ): OrchestrationHandle<TIn, TOut>;
+  orchestration<TIn = void, TOut = unknown>(name: string, fn: OrchestrationFunction<TIn, TOut>): OrchestrationHandle<TIn, TOut>;
+  orchestration<TIn = void, TOut = unknown>(
+    name: string,
+    optionsOrFn: OrchestrationOptions | OrchestrationFunction<TIn, TOut>,
+    maybeFn?: OrchestrationFunction<TIn, TOut>,
   ): OrchestrationHandle<TIn, TOut> {
+    // (name, fn) or (name, options, fn), told apart by how many arguments were given.
+    const withOptions = arguments.length >= 3;
+    const fn = withOptions ? maybeFn : (optionsOrFn as OrchestrationFunction<TIn, TOut>);
+    const options = withOptions ? (optionsOrFn as OrchestrationOptions) : {};
     requireName("orchestration", name);
+    if (options === null || typeof options !== "object" || Object.keys(options).some((key) => key !== "version")) {
+      throw new InvalidArgumentError(`The options of orchestration '${name}' must be { version }; received ${JSON.stringify(options)}.`);
+    }
+    validateVersion(options.version, `The version of orchestration '${name}'`);
     requireFunction("orchestration", name, fn);
     const key = name.toLowerCase();
-    if (this.#orchestrations.has(key)) throw new DuplicateRegistrationError("orchestration", name);
-    const run = (ctx: OrchestrationContextImpl, input: unknown): unknown =>
-      fn(ctx as unknown as OrchestrationContext, input as TIn);
-    this.#orchestrations.set(key, { name, fn: run });
-    return Object.freeze({ kind: "orchestration", name }) as OrchestrationHandle<TIn, TOut>;
+    const versions = this.#orchestrations.get(key) ?? [];
+    if (versions.some((v) => v.version === options.version)) {
+      throw new DuplicateRegistrationError("orchestration", name, options.version === undefined ? undefined : describeVersion(options.version));
+    }
+    const run = (ctx: OrchestrationContextImpl, input: unknown): unknown => fn!(ctx as unknown as OrchestrationContext, input as TIn);
+    const first = versions[0];
+    // One spelling per name: every version is listed under the name it was first registered with.
+    const registered: RegisteredOrchestration = { name: first?.name ?? name, version: options.version, fn: run };
+    this.#orchestrations.set(key, [...versions, registered].sort((a, b) => compareVersions(a.version, b.version)));
+    return Object.freeze({ kind: "orchestration", name: registered.name, version: options.version }) as OrchestrationHandle<TIn, TOut>;
   }
 
   /**
@@ -190,6 +227,20 @@ export class App {
     this.#httpFunctions.set(key, Object.freeze({ method: verb, route: path, fn }));
   }
 
+  /**
+   * A copy of this app with the same orchestrations, entities and HTTP functions, each activity
+   * replaced by what `replace` makes of it. The test kit records and mocks activity calls on such
+   * a copy, leaving the app that other tests share as it is.
+   */
+  copyWithActivities(replace: (activity: RegisteredActivity) => RegisteredActivity["fn"]): App {
+    const copy = new App();
+    for (const [key, activity] of this.#activities) copy.#activities.set(key, { name: activity.name, fn: replace(activity) });
+    for (const [key, versions] of this.#orchestrations) copy.#orchestrations.set(key, [...versions]);
+    for (const [key, entity] of this.#entities) copy.#entities.set(key, entity);
+    for (const [key, fn] of this.#httpFunctions) copy.#httpFunctions.set(key, fn);
+    return copy;
+  }
+
   /** Every registered HTTP function, in registration order. */
   get httpFunctions(): RegisteredHttpFunction[] {
     return [...this.#httpFunctions.values()];
@@ -200,9 +251,25 @@ export class App {
     return this.#activities.get(name.toLowerCase());
   }
 
-  /** The registered orchestration of that name (case-insensitive), if any. */
+  /**
+   * The registered orchestration of that name (case-insensitive): its newest version, the one new
+   * instances start on. Undefined when the name is not registered.
+   */
   getOrchestration(name: string): RegisteredOrchestration | undefined {
-    return this.#orchestrations.get(name.toLowerCase());
+    return this.#orchestrations.get(name.toLowerCase())?.at(-1);
+  }
+
+  /**
+   * The registered orchestration of that name and exactly that version (undefined: the
+   * unversioned registration), or undefined when the app does not register that version.
+   */
+  getOrchestrationVersion(name: string, version: string | undefined): RegisteredOrchestration | undefined {
+    return this.#orchestrations.get(name.toLowerCase())?.find((o) => o.version === version);
+  }
+
+  /** The versions registered under a name, oldest first (undefined stands for the unversioned one); empty when none. */
+  orchestrationVersions(name: string): Array<string | undefined> {
+    return (this.#orchestrations.get(name.toLowerCase()) ?? []).map((o) => o.version);
   }
 
   /** The registered entity of that name (case-insensitive), if any. */
@@ -220,9 +287,14 @@ export class App {
     return [...this.#activities.values()].map((a) => a.name);
   }
 
-  /** Names of every registered orchestration. */
+  /** Names of every registered orchestration (once each, whatever its versions). */
   get orchestrationNames(): string[] {
-    return [...this.#orchestrations.values()].map((o) => o.name);
+    return [...this.#orchestrations.values()].map((versions) => versions[0]!.name);
+  }
+
+  /** Every registered orchestration, each version on its own, oldest version first per name. */
+  get orchestrations(): RegisteredOrchestration[] {
+    return [...this.#orchestrations.values()].flat();
   }
 }
 

@@ -21,6 +21,11 @@ export interface OrchestrationHandle<TIn, TOut> {
   readonly kind: "orchestration";
   /** The registered name. */
   readonly name: string;
+  /**
+   * The version this handle was registered with (undefined: unversioned). Starting by handle
+   * still starts the newest version registered under the name, unless a version is asked for.
+   */
+  readonly version?: string | undefined;
   readonly [types]?: { readonly input: (input: TIn) => void; readonly output: TOut };
 }
 

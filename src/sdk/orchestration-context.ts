@@ -41,6 +41,8 @@ export interface OrchestrationContext {
   readonly parentInstanceId: string | undefined;
   /** The orchestration's registered name. */
   readonly name: string;
+  /** The version this instance started on (undefined when unversioned); an instance keeps it for life. */
+  readonly version: string | undefined;
   /** True while past events are being replayed. */
   readonly isReplaying: boolean;
   /** Deterministic "now": the start time of the current episode. */
@@ -121,6 +123,18 @@ export interface OrchestrationContext {
   setCustomStatus(value: unknown): void;
   /** A deterministic UUID, stable across replays. */
   newGuid(): string;
+
+  /**
+   * An in-place code change: true for an instance that reaches this call on the new code, false
+   * for one whose history went past this point on the old code. The answer is recorded in
+   * history, so replay takes the same branch.
+   *
+   * @example
+   * if (ctx.patched("send-receipt")) yield* ctx.callActivity(sendReceipt, order);
+   */
+  patched(patchId: string): boolean;
+  /** Retires a patch: replays histories that hold its marker, records none for new instances. */
+  deprecatePatch(patchId: string): void;
 }
 
 /** An orchestration function: a generator that yields tasks and returns the output. */

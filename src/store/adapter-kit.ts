@@ -21,6 +21,8 @@ import {
   type QueryOrder,
   type RuntimeStatus,
   type TaskNames,
+  type VersionFilter,
+  type WorkerRegistration,
 } from "./store.js";
 
 /** Milliseconds since the epoch as the stored ISO-8601 form. */
@@ -276,4 +278,53 @@ export function parkingOf(instanceId: string, parent: ParentInstance | undefined
           event: newEvent("SubOrchestrationInstanceFailed", now, { taskScheduledId: parent.taskScheduledId, failureDetails }),
         };
   return { error, failureDetails, parentNotice };
+}
+
+/** The separator of a version key: a control character, which neither names nor versions may hold. */
+export const VERSION_KEY_SEPARATOR = "\u001f";
+
+/** A version filter as statements take it: the names it lists and their `name<US>version` keys. */
+export interface FoldedVersions {
+  readonly names: string[];
+  readonly keys: string[];
+  readonly complement: boolean;
+}
+
+/**
+ * `versions` of stepOrchestration, checked, with names in lower case.
+ * @throws InvalidArgumentError when it is not a map of names to lists of version strings.
+ */
+export function foldedVersions(versions: VersionFilter | undefined): FoldedVersions | undefined {
+  if (versions === undefined) return undefined;
+  const allowed = (versions as { allowed?: unknown }).allowed;
+  if (allowed === null || typeof allowed !== "object" || Array.isArray(allowed)) {
+    throw new InvalidArgumentError(`versions.allowed must map names to lists of versions; received ${JSON.stringify(allowed) ?? String(allowed)}.`);
+  }
+  const names: string[] = [];
+  const keys: string[] = [];
+  for (const [name, list] of Object.entries(allowed as Record<string, unknown>)) {
+    if (!Array.isArray(list) || list.some((v) => typeof v !== "string")) {
+      throw new InvalidArgumentError(`versions.allowed['${name}'] must be a list of versions (strings, "" for none); received ${JSON.stringify(list)}.`);
+    }
+    const folded = name.toLowerCase();
+    names.push(folded);
+    for (const version of list as string[]) keys.push(`${folded}${VERSION_KEY_SEPARATOR}${version}`);
+  }
+  return { names, keys, complement: versions.complement === true };
+}
+
+/**
+ * A worker registration, checked, with names in lower case.
+ * @throws InvalidArgumentError for a bad id, list or ttl.
+ */
+export function checkedRegistration(registration: WorkerRegistration): WorkerRegistration {
+  const { workerId, orchestrations, ttlMs } = registration;
+  if (typeof workerId !== "string" || workerId.length === 0 || workerId.length > 200) {
+    throw new InvalidArgumentError(`workerId must be a string of 1–200 characters; received ${JSON.stringify(workerId)}.`);
+  }
+  if (!Array.isArray(orchestrations) || orchestrations.some((o) => typeof o?.name !== "string" || typeof o.version !== "string")) {
+    throw new InvalidArgumentError(`orchestrations must be a list of { name, version } strings; received ${JSON.stringify(orchestrations)}.`);
+  }
+  validateDuration(ttlMs, "ttlMs", 1);
+  return { workerId, ttlMs, orchestrations: orchestrations.map((o) => ({ name: o.name.toLowerCase(), version: o.version })) };
 }

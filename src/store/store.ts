@@ -282,6 +282,40 @@ export interface InstanceNames {
   readonly entities: readonly string[];
 }
 
+/**
+ * Orchestration instances by version, for `stepOrchestration`. Names are in lower case; a version
+ * is written as it is stored, and "" stands for no version. Entities are never restricted by it.
+ *
+ * By default an orchestration instance matches when its name is not listed, or when it is on one
+ * of the versions listed for its name: a worker lists every name it registers with the versions
+ * it has, and so passes over the instances of its names that run a version it lacks. With
+ * `complement`, the match is the opposite: only instances of a listed name on a version that is
+ * not listed (and no entity).
+ */
+export interface VersionFilter {
+  readonly allowed: Readonly<Record<string, readonly string[]>>;
+  readonly complement?: boolean | undefined;
+}
+
+/** A running worker, as it registers itself: what it runs, until its registration expires. */
+export interface WorkerRegistration {
+  readonly workerId: string;
+  /** The orchestrations it runs: names in lower case, versions as stored ("" for none). */
+  readonly orchestrations: ReadonlyArray<{ readonly name: string; readonly version: string }>;
+  /** How long the registration holds without a renewal. */
+  readonly ttlMs: number;
+}
+
+/** A registered worker whose registration has not expired. */
+export interface WorkerRecord {
+  readonly workerId: string;
+  readonly orchestrations: ReadonlyArray<{ readonly name: string; readonly version: string }>;
+  /** When it first registered and when its registration was last renewed (ISO-8601). */
+  readonly startedAt: string;
+  readonly renewedAt: string;
+  readonly expiresAt: string;
+}
+
 /** Options of the lease calls. */
 export interface LeaseOptions {
   readonly workerId: string;
@@ -299,6 +333,8 @@ export interface InstanceFilter {
   readonly createdTo?: string | undefined;
   readonly instanceIdPrefix?: string | undefined;
   readonly name?: string | undefined;
+  /** The version, exactly as stored; "" matches instances without a version. */
+  readonly version?: string | undefined;
   readonly parentInstanceId?: string | undefined;
 }
 
@@ -469,13 +505,18 @@ export interface Store {
    * Takes the next instance with visible messages and no live lease, runs `stepper` on it and
    * applies its commit, in one transaction — the lease is the transaction itself. With
    * `maxInstances`, goes on with the next ready instances, up to that many, in the same
-   * transaction. With `only`, looks at instances of those names alone, so that instances the
-   * stepper would leave to other workers never stand before the ones it runs. Returns undefined
-   * when no instance was ready (or the stepper returned undefined).
+   * transaction. With `only`, looks at instances of those names alone, and with `versions`, at
+   * orchestrations of the versions it allows alone, so that instances the stepper would leave to
+   * other workers never stand before the ones it runs. Returns undefined when no instance was
+   * ready (or the stepper returned undefined).
    */
   stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
+    options: LeaseOptions & {
+      readonly maxInstances?: number | undefined;
+      readonly only?: InstanceNames | undefined;
+      readonly versions?: VersionFilter | undefined;
+    },
   ): Promise<CommitResult | undefined>;
 
   /**
@@ -555,6 +596,18 @@ export interface Store {
    * @throws InstanceNotFoundError, InvalidInstanceStateError (not Failed, or another execution).
    */
   rewind(request: RewindRequest): Promise<void>;
+
+  /**
+   * Registers a running worker, or renews its registration: it holds until `ttlMs` from now.
+   * Registrations are how workers learn which orchestration versions some running worker has.
+   */
+  registerWorker(registration: WorkerRegistration): Promise<void>;
+
+  /** Removes a worker's registration (a worker that stops). Unknown ids change nothing. */
+  unregisterWorker(workerId: string): Promise<void>;
+
+  /** The registered workers whose registration has not expired, by id. */
+  listWorkers(): Promise<WorkerRecord[]>;
 
   /**
    * Deletes every instance and entity of the store, with their histories, messages and tasks,

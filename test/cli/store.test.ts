@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient, createWorker, sqlite } from "../../src/index.js";
 import { app } from "./fixtures/app.js";
+import { replayHistory } from "../../src/testing/index.js";
 import { perdure } from "./cli-helpers.js";
 
 let dir: string;
@@ -117,12 +118,19 @@ describe("instance commands with --store", () => {
     expect(text.stdout).toMatch(/^Hello done-1: Completed\nTIME \(UTC\) +SINCE PREV +ELAPSED +EVENT +DETAILS/);
     expect(text.stdout).toMatch(/\+\d+ms +\d+ms +TaskCompleted +Echo, took \d+ms, → "echo:ana"/);
     expect(text.stdout).toMatch(/ExecutionCompleted +Completed/);
+    // Every event with its ids and payloads: what replayHistory reads.
     const json = await perdure(at("history", "done-1", "--json"));
-    expect((JSON.parse(json.stdout) as Array<{ EventType: string }>).map((e) => e.EventType)).toEqual([
+    const document = JSON.parse(json.stdout) as { instanceId: string; events: Array<{ type: string; eventId: number }> };
+    expect(document.instanceId).toBe("done-1");
+    expect(document.events.map((e) => e.type)).toEqual([
+      "OrchestratorStarted",
       "ExecutionStarted",
+      "TaskScheduled",
+      "OrchestratorStarted",
       "TaskCompleted",
       "ExecutionCompleted",
     ]);
+    expect(replayHistory(app, document).ok).toBe(true);
   });
 
   it("start, raise, suspend, resume, terminate, rewind: exit 0 when accepted, 1 when refused", async () => {

@@ -97,7 +97,8 @@ describe.each(STORE_KINDS)("on %s, arbitrary strings at the edges", (kind) => {
           const { id: startedId } = (await start.json()) as { id: string };
           expect((await rt.client.getStatus(startedId))?.instanceId).toBe(startedId);
           // An empty segment names no id (`/orchestrators/Hold/` is `/orchestrators/Hold`): a new one is made.
-          if (encode && id !== "" && !/\p{Surrogate}/u.test(id)) expect(startedId).toBe(id);
+          // So does a dot segment, which a URL removes (`Hold/.` is `Hold/`) and encodeURIComponent keeps.
+          if (encode && id !== "" && id !== "." && id !== ".." && !/\p{Surrogate}/u.test(id)) expect(startedId).toBe(id);
         }
         await httpCall("GET", `${BASE}/instances/${part(id)}`);
         await httpCall("POST", `${BASE}/instances/held/raiseEvent/${part(name)}`);

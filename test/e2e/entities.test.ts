@@ -13,6 +13,7 @@ import {
 import { newEvent } from "../../src/core/history.js";
 import { TestClock } from "../../src/store/conformance/conformance.js";
 import { startRuntime, waitUntil, type TestRuntime } from "../helpers/runtime.js";
+import { createTestEnv } from "../../src/testing/index.js";
 import * as counterExample from "../../examples/entity-counter.js";
 import * as aggregatorExample from "../../examples/entity-aggregator.js";
 import * as breakerExample from "../../examples/circuit-breaker.js";
@@ -53,24 +54,28 @@ describe("entity examples", () => {
   });
 
   it("circuit breaker: opens after N failures, skips the service while open, lets a trial through after the cool-down", async () => {
-    const clock = new TestClock();
-    rt = startRuntime(breakerExample.app, { clock: clock.now });
-    const billing = entityId(breakerExample.breaker, "billing");
-    await rt.client.signalEntity(billing, "configure", { threshold: 2, coolDownMs: 60_000 });
-    const run = async (fail: boolean): Promise<breakerExample.Outcome> => {
-      const id = await rt!.client.startNew(breakerExample.guardedCall, { input: { service: "billing", fail } });
-      return (await rt!.client.waitForCompletion<breakerExample.Outcome>(id, { timeoutMs: 30_000 })).output!;
-    };
-    breakerExample.serviceCalls.count = 0;
-    expect(await run(true)).toMatchObject({ via: "fallback", reason: expect.stringContaining("unavailable") });
-    expect(await run(true)).toMatchObject({ via: "fallback", reason: expect.stringContaining("unavailable") });
-    expect(await run(false)).toEqual({ via: "fallback", reason: "circuit open" });
-    expect(breakerExample.serviceCalls.count).toBe(2);
-    clock.advance(60_000);
-    expect(await run(false)).toEqual({ via: "service", answer: "billing answered" });
-    expect(await run(false)).toEqual({ via: "service", answer: "billing answered" });
-    expect(breakerExample.serviceCalls.count).toBe(4);
-    expect((await rt.client.readEntityState<breakerExample.CircuitBreaker>(billing)).state).toMatchObject({ failures: 0, openedAt: null });
+    const env = createTestEnv(breakerExample.app);
+    try {
+      const billing = entityId(breakerExample.breaker, "billing");
+      await env.client.signalEntity(billing, "configure", { threshold: 2, coolDownMs: 60_000 });
+      const run = async (fail: boolean): Promise<breakerExample.Outcome> => {
+        const id = await env.startNew(breakerExample.guardedCall, { input: { service: "billing", fail } });
+        return (await env.waitForCompletion<breakerExample.Outcome>(id)).output!;
+      };
+      expect(await run(true)).toMatchObject({ via: "fallback", reason: expect.stringContaining("unavailable") });
+      expect(await run(true)).toMatchObject({ via: "fallback", reason: expect.stringContaining("unavailable") });
+      expect(await run(false)).toEqual({ via: "fallback", reason: "circuit open" });
+      expect(env.calls(breakerExample.callService)).toHaveLength(2);
+      await env.advanceTime("59s");
+      expect(await run(false)).toEqual({ via: "fallback", reason: "circuit open" });
+      await env.advanceTime("1s");
+      expect(await run(false)).toEqual({ via: "service", answer: "billing answered" });
+      expect(await run(false)).toEqual({ via: "service", answer: "billing answered" });
+      expect(env.calls(breakerExample.callService)).toHaveLength(4);
+      expect((await env.client.readEntityState<breakerExample.CircuitBreaker>(billing)).state).toMatchObject({ failures: 0, openedAt: null });
+    } finally {
+      await env.close();
+    }
   });
 });
 

@@ -88,7 +88,7 @@ function prng(seed: number): () => number {
   };
 }
 
-type Outstanding = { readonly action: Exclude<Action, { type: "CompleteOrchestration" | "SendEvent" | "SendEntityMessage" }> };
+type Outstanding = { readonly action: Exclude<Action, { type: "CompleteOrchestration" | "SendEvent" | "SendEntityMessage" | "MarkPatch" }> };
 
 /** The random scheduler: which of the outstanding completions, events and controls come next. */
 class Scheduler {

@@ -57,7 +57,7 @@ afterAll(async () => {
 describe.skipIf(!url)("postgres", () => {
   /** One schema for the file: each test starts from empty tables. */
   const truncate = () =>
-    admin((client) => client.query(`TRUNCATE "${schema}".instances, "${schema}".messages, "${schema}".history, "${schema}".tasks`));
+    admin((client) => client.query(`TRUNCATE "${schema}".instances, "${schema}".messages, "${schema}".history, "${schema}".tasks, "${schema}".workers`));
 
   describeStoreConformance("postgres", async ({ clock }) => {
     const store = await open({ clock });

@@ -176,6 +176,9 @@ export class OneWayTask extends SequencedTask<void> {}
 /** The record of a one-way `sendEvent`. */
 export class SendEventTask extends OneWayTask {}
 
+/** The record of a patch marker (`ctx.patched`): it holds its sequence number, nothing answers it. */
+export class PatchMarkerTask extends OneWayTask {}
+
 /** A call of an entity operation, answered by EntityOperationCompleted or EntityOperationFailed. */
 export class EntityCallTask<T> extends SequencedTask<T> {
   constructor(

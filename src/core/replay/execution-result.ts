@@ -16,9 +16,24 @@ export interface OrchestrationDefinition {
   readonly fn: (ctx: OrchestrationContextImpl, input: unknown) => unknown;
 }
 
+/**
+ * What replay does when the code makes a recorded call (same kind and name) with another input:
+ * "ignore" it, as a worker does (the recorded result is used, as in Durable Functions); "fail"
+ * with a NonDeterminismError that says the input differs; or "report" it in `inputDifferences`
+ * and go on.
+ */
+export type InputComparison = "ignore" | "fail" | "report";
+
 export interface ExecutorOptions {
   /** Where `ctx.log` writes when not replaying (default: nowhere). */
   readonly logger?: ReplayLogger | undefined;
+  /** Whether replay compares the inputs of recorded calls (default "ignore"). */
+  readonly compareInputs?: InputComparison | undefined;
+  /**
+   * The version a sub-orchestration starts on when the call names none (default: none). The
+   * worker passes the newest version its app registers.
+   */
+  readonly subOrchestrationVersion?: ((orchestrationName: string) => string | undefined) | undefined;
 }
 
 /** The state of an execution after an episode. */

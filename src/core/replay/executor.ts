@@ -28,7 +28,7 @@
  * @module
  */
 import type { Action, CompleteOrchestrationAction, EntityMessage, EntityMessageType, SequencedAction } from "../actions.js";
-import { describeAction, echoOf, isSameAction } from "../actions.js";
+import { actionOfEcho, describeAction, describeCall, echoOf, inputOf, isSameAction, patchIdOf } from "../actions.js";
 import {
   CorruptHistoryError,
   InvalidOrchestrationError,
@@ -50,6 +50,7 @@ import {
   EntityCallTask,
   LockTask,
   OneWayTask,
+  PatchMarkerTask,
   SequencedTask,
   TimerTask,
   type ExternalEventTask,
@@ -61,10 +62,10 @@ import {
   type ReplayLogger,
 } from "./orchestration-context.js";
 import { Task } from "./task.js";
-import type { ExecutionResult, ExecutionStatus, ExecutorOptions, HeldLock, OrchestrationDefinition } from "./execution-result.js";
+import type { ExecutionResult, ExecutionStatus, ExecutorOptions, HeldLock, InputComparison, OrchestrationDefinition } from "./execution-result.js";
 import { describeValue, isIterator, isThenable } from "./values.js";
 
-export type { ExecutionResult, ExecutionStatus, ExecutorOptions, HeldLock, OrchestrationDefinition } from "./execution-result.js";
+export type { ExecutionResult, ExecutionStatus, ExecutorOptions, HeldLock, InputComparison, OrchestrationDefinition } from "./execution-result.js";
 
 type Handlers = { readonly [K in EventType]: (event: EventOf<K>) => void };
 type Resumption = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: Error };
@@ -98,6 +99,7 @@ export class OrchestrationExecutor implements ContextHost {
   instanceId = "";
   parentInstanceId: string | undefined;
   executionId = "";
+  version: string | undefined;
   isReplaying = false;
   currentTimestamp = new Date(0).toISOString();
 
@@ -117,10 +119,18 @@ export class OrchestrationExecutor implements ContextHost {
   private completionCommitted = false;
   private started = false;
   private halted = false;
+  private haltError: Error | undefined;
   private canceledTimers: number[] = [];
   /** Request ids of entity calls and lock requests → their sequence numbers. */
   private readonly entityRequests = new Map<string, number>();
   private heldLock: HeldLock | undefined;
+  /** Patch ids whose markers the past history records (read before replay: a marker follows its call). */
+  private readonly recordedPatches = new Set<string>();
+  /** What `patched(id)` answered in this execution, so that every call of one id answers alike. */
+  private readonly patchDecisions = new Map<string, boolean>();
+  private readonly inputComparison: InputComparison;
+  private readonly differences: NonDeterminismError[] = [];
+  private readonly subOrchestrationVersion: (name: string) => string | undefined;
 
   private readonly handlers: Handlers = {
     ExecutionStarted: (e) => this.onExecutionStarted(e),
@@ -129,33 +139,35 @@ export class OrchestrationExecutor implements ContextHost {
       this.completionCommitted = true;
     },
     ExecutionTerminated: (e) => this.complete({ status: "Terminated", result: e.reason }),
-    TaskScheduled: (e) => this.matchEcho(e, { type: "ScheduleTask", id: e.eventId, name: e.name }),
+    TaskScheduled: (e) => this.matchEcho(e),
     TaskCompleted: (e) => this.callTask(e, "activity")?.succeed(deserialize(e.result, `the result of task ${e.taskScheduledId}`)),
     TaskFailed: (e) => this.callTask(e, "activity")?.failWith(e.failureDetails),
-    SubOrchestrationInstanceCreated: (e) =>
-      this.matchEcho(e, { type: "CreateSubOrchestration", id: e.eventId, name: e.name, instanceId: e.instanceId }),
+    SubOrchestrationInstanceCreated: (e) => this.matchEcho(e),
     SubOrchestrationInstanceCompleted: (e) =>
       this.callTask(e, "subOrchestration")?.succeed(deserialize(e.result, `the output of sub-orchestration ${e.taskScheduledId}`)),
     SubOrchestrationInstanceFailed: (e) => this.callTask(e, "subOrchestration")?.failWith(e.failureDetails),
-    TimerCreated: (e) => this.matchEcho(e, { type: "CreateTimer", id: e.eventId, fireAt: e.fireAt }),
+    TimerCreated: (e) => this.matchEcho(e),
     TimerFired: (e) => this.onTimerFired(e),
     OrchestratorStarted: (e) => {
       this.currentTimestamp = e.timestamp;
     },
     OrchestratorCompleted: () => {},
-    EventSent: (e) => this.matchEcho(e, { type: "SendEvent", id: e.eventId, instanceId: e.instanceId, name: e.name }),
+    EventSent: (e) => this.matchEcho(e),
     EventRaised: (e) => this.onEventRaised(e),
-    GenericEvent: () => {},
+    // A patch marker echoes `ctx.patched`; any other generic event changes nothing.
+    GenericEvent: (e) => {
+      if (patchIdOf(e) !== undefined) this.matchEcho(e);
+    },
     ExecutionSuspended: () => {
       this.suspended = true;
     },
     ExecutionResumed: () => this.onResumed(),
     // A rewind rewrites history before the instance runs again; the marker itself changes nothing.
     ExecutionRewound: () => {},
-    EntityOperationSignaled: (e) => this.matchEntityEcho(e),
-    EntityOperationCalled: (e) => this.matchEntityEcho(e),
-    EntityLockRequested: (e) => this.matchEntityEcho(e),
-    EntityUnlockSent: (e) => this.matchEntityEcho(e),
+    EntityOperationSignaled: (e) => this.matchEcho(e),
+    EntityOperationCalled: (e) => this.matchEcho(e),
+    EntityLockRequested: (e) => this.matchEcho(e),
+    EntityUnlockSent: (e) => this.matchEcho(e),
     EntityOperationCompleted: (e) =>
       this.entityTask(e.requestId, e.type, EntityCallTask)?.succeed(deserialize(e.output, `the result of entity request ${e.requestId}`)),
     EntityOperationFailed: (e) => this.entityTask(e.requestId, e.type, EntityCallTask)?.failWith(e.failureDetails),
@@ -168,6 +180,8 @@ export class OrchestrationExecutor implements ContextHost {
   ) {
     this.orchestrationName = definition.name;
     this.logger = options.logger ?? silentLogger;
+    this.inputComparison = options.compareInputs ?? "ignore";
+    this.subOrchestrationVersion = options.subOrchestrationVersion ?? (() => undefined);
     this.ctx = new OrchestrationContextImpl(this);
   }
 
@@ -191,11 +205,33 @@ export class OrchestrationExecutor implements ContextHost {
     this.started = true;
     this.isReplaying = true;
     for (const event of pastEvents) {
+      const patchId = patchIdOf(event);
+      if (patchId !== undefined) this.recordedPatches.add(patchId);
+    }
+    for (const event of pastEvents) {
       if (this.completionCommitted) break;
       this.apply(event);
     }
     this.isReplaying = false;
     return this.runEpisode(newEvents);
+  }
+
+  /**
+   * The calls that replay found made with another input than history recorded (with
+   * `compareInputs: "report"`), in the order they were met.
+   */
+  get inputDifferences(): readonly NonDeterminismError[] {
+    return this.differences;
+  }
+
+  /**
+   * The error that stopped the execution against its history (a NonDeterminismError, a
+   * CorruptHistoryError, an InvalidOrchestrationError), as thrown; undefined while it replays
+   * cleanly. A failure of the orchestration's own code is no such error: it ends the execution as
+   * recorded.
+   */
+  get haltedBy(): Error | undefined {
+    return this.haltError;
   }
 
   /** Warm resume: applies only the new events of the next episode. */
@@ -302,6 +338,7 @@ export class OrchestrationExecutor implements ContextHost {
     }
     this.instanceId = e.instanceId;
     this.executionId = e.executionId;
+    this.version = e.version;
     this.parentInstanceId = e.parent?.instanceId;
     let produced: unknown;
     try {
@@ -324,7 +361,9 @@ export class OrchestrationExecutor implements ContextHost {
     this.step({ ok: true, value: undefined });
   }
 
-  private matchEcho(recorded: HistoryEvent & { eventId: number }, expected: SequencedAction): void {
+  /** Checks a recorded action echo against the action the code produced under its sequence number. */
+  private matchEcho(recorded: HistoryEvent): void {
+    const expected = actionOfEcho(recorded)!;
     const produced = this.pendingActions.get(recorded.eventId);
     if (produced === undefined || !isSameAction(expected, produced)) {
       throw new NonDeterminismError({
@@ -333,14 +372,25 @@ export class OrchestrationExecutor implements ContextHost {
         position: recorded.eventId,
         recorded: describeAction(expected),
         produced: produced === undefined ? "nothing" : describeAction(produced),
+        recordedCall: describeCall(expected),
+        producedCall: produced === undefined ? undefined : describeCall(produced),
       });
     }
+    if (this.inputComparison !== "ignore" && inputOf(expected) !== inputOf(produced)) {
+      const difference = new NonDeterminismError({
+        instanceId: this.instanceId,
+        orchestrationName: this.orchestrationName,
+        position: recorded.eventId,
+        recorded: describeAction(expected),
+        produced: describeAction(produced),
+        recordedCall: describeCall(expected),
+        producedCall: describeCall(produced),
+        inputDiffers: true,
+      });
+      if (this.inputComparison === "fail") throw difference;
+      this.differences.push(difference);
+    }
     this.pendingActions.delete(recorded.eventId);
-  }
-
-  private matchEntityEcho(e: EventOf<EntityMessageType>): void {
-    const { eventId, timestamp: _timestamp, ...message } = e;
-    this.matchEcho(e, { type: "SendEntityMessage", id: eventId, message: message as EntityMessage });
   }
 
   /** The open entity call or lock task a response answers; undefined for a duplicate response. */
@@ -493,6 +543,7 @@ export class OrchestrationExecutor implements ContextHost {
     // The code cannot go on from a state that contradicts its history: drop the generator and its work.
     if (this.halted) return;
     this.halted = true;
+    this.haltError = error instanceof Error ? error : new Error(String(error));
     this.pendingActions.clear();
     this.generator = undefined;
     this.awaited = undefined;
@@ -526,6 +577,32 @@ export class OrchestrationExecutor implements ContextHost {
     let queue = this.waiters.get(key);
     if (queue === undefined) this.waiters.set(key, (queue = []));
     queue.push(task);
+  }
+
+  defaultVersionOf(orchestrationName: string): string | undefined {
+    return this.subOrchestrationVersion(orchestrationName);
+  }
+
+  /**
+   * Answers `ctx.patched(patchId)` (or, with `deprecated`, takes `ctx.deprecatePatch`'s marker):
+   * true when the history records the patch's marker (its call is matched by sequence number, as
+   * any call), false when a replayed history reaches the call without one (the execution went the
+   * old way), and true with a new marker when the call is met live. Each id is decided once per
+   * execution. A deprecated patch never records a marker, and answers nothing.
+   */
+  patched(patchId: string, deprecated: boolean): boolean {
+    const decided = this.patchDecisions.get(patchId);
+    if (decided !== undefined) return decided;
+    const marked = this.recordedPatches.has(patchId) || (!deprecated && !this.isReplaying);
+    if (marked) {
+      this.schedule((id) => {
+        const action: SequencedAction = { type: "MarkPatch", id, patchId };
+        return { action, task: new PatchMarkerTask(action) };
+      });
+    }
+    const value = marked || deprecated;
+    this.patchDecisions.set(patchId, value);
+    return value;
   }
 
   timerCanceled(timer: TimerTask): void {

@@ -11,6 +11,7 @@ import { InvalidArgumentError } from "../errors.js";
 import { childInstanceId, uuidV5, validateInstanceId } from "../ids.js";
 import { validateRetryPolicy, type RetryPolicy } from "../retry.js";
 import { serialize, type Payload } from "../serde.js";
+import { validateVersion } from "../versions.js";
 import {
   CallTask,
   ExternalEventTask,
@@ -54,6 +55,8 @@ export interface CallActivityOptions {
 export interface CallSubOrchestratorOptions {
   /** The child's instance id; by default `<parentInstanceId>:<sequence number of the call>`. */
   readonly instanceId?: string | undefined;
+  /** The version the child runs (default: the newest version of it that the worker's app registers). */
+  readonly version?: string | undefined;
   /** Retry the sub-orchestration under this policy when it fails. */
   readonly retry?: RetryPolicy | undefined;
 }
@@ -76,6 +79,8 @@ export interface ContextHost extends TimerHost {
   readonly executionId: string;
   readonly parentInstanceId: string | undefined;
   readonly orchestrationName: string;
+  /** The version the execution started on. */
+  readonly version: string | undefined;
   readonly isReplaying: boolean;
   /** The current episode's timestamp (ISO-8601). */
   readonly currentTimestamp: string;
@@ -85,6 +90,10 @@ export interface ContextHost extends TimerHost {
   /** Registers a wait; delivers a buffered event at once if one is there. */
   waitForEvent(task: ExternalEventTask<unknown>): void;
   requestContinueAsNew(input: Payload, preserveUnprocessedEvents: boolean): void;
+  /** Decides a patch (see `OrchestrationContextImpl.patched`). */
+  patched(patchId: string, deprecated: boolean): boolean;
+  /** The version a sub-orchestration of that name starts on when the call names none. */
+  defaultVersionOf(orchestrationName: string): string | undefined;
   setCustomStatus(status: Payload): void;
 }
 
@@ -130,6 +139,10 @@ export class OrchestrationContextImpl {
   get name(): string {
     return this.host.orchestrationName;
   }
+  /** The version this instance started on (undefined for an unversioned orchestration); it keeps it for life. */
+  get version(): string | undefined {
+    return this.host.version;
+  }
   /** True while the code is re-running past events; durable calls then return recorded results. */
   get isReplaying(): boolean {
     return this.host.isReplaying;
@@ -157,10 +170,12 @@ export class OrchestrationContextImpl {
     this.#entities.assertOutsideSection("callSubOrchestrator()");
     const payload = serialize(input, `the input of sub-orchestration '${name}'`);
     if (options?.instanceId !== undefined) validateInstanceId(options.instanceId);
+    validateVersion(options?.version, "callSubOrchestrator() option 'version'");
+    const version = options?.version ?? this.host.defaultVersionOf(name);
     const start = (): CallTask<unknown> =>
       this.host.schedule((id) => {
         const instanceId = options?.instanceId ?? childInstanceId(this.host.instanceId, id);
-        const action: SequencedAction = { type: "CreateSubOrchestration", id, name, instanceId, input: payload };
+        const action: SequencedAction = { type: "CreateSubOrchestration", id, name, instanceId, version, input: payload };
         return { action, task: new CallTask<unknown>(action, "subOrchestration", name, instanceId) };
       });
     return this.withRetry(options?.retry, start);
@@ -307,11 +322,39 @@ export class OrchestrationContextImpl {
     this.host.setCustomStatus(serialize(value, "the custom status"));
   }
 
+  /**
+   * An in-place change of the code: true for an instance that reaches this call on the new code,
+   * false for one whose history went past this point before the change. Write
+   * `if (ctx.patched("id")) { new code } else { old code }`. The choice is recorded in history
+   * (a marker, when true), so replay takes the same branch on every worker. Once no instance that
+   * went the old way is running (`perdure check` tells), replace the call by
+   * `ctx.deprecatePatch("id")` and keep only the new code; once no instance holds the marker,
+   * remove that call too.
+   */
+  patched(patchId: string): boolean {
+    return this.host.patched(checkPatchId(patchId, "patched"), false);
+  }
+
+  /**
+   * The second step of retiring a patch: the code keeps only the new branch, and instances whose
+   * history holds the patch's marker still replay. Records no marker for new instances.
+   */
+  deprecatePatch(patchId: string): void {
+    this.host.patched(checkPatchId(patchId, "deprecatePatch"), true);
+  }
+
   /** A deterministic UUID (version 5): the same on every replay, different for every call. */
   newGuid(): string {
     const name = `${this.host.instanceId}_${this.host.currentTimestamp}_${this.#guidCounter++}`;
     return uuidV5(name);
   }
+}
+
+function checkPatchId(patchId: unknown, what: string): string {
+  if (typeof patchId !== "string" || patchId.length === 0 || patchId.length > 256) {
+    throw new InvalidArgumentError(`${what}() needs a patch id: a string of 1–256 characters; received ${String(patchId)}.`);
+  }
+  return patchId;
 }
 
 export { SILENT as silentLogger };

@@ -18,6 +18,7 @@ import { instanceCases } from "./instance-cases.js";
 import { lifecycleCases } from "./lifecycle-cases.js";
 import { messageCases } from "./message-cases.js";
 import { parkingCases } from "./parking-cases.js";
+import { versionCases } from "./version-cases.js";
 import { queryCases } from "./query-cases.js";
 import type { StoreFactory } from "./fixtures.js";
 
@@ -34,6 +35,7 @@ export function describeStoreConformance(name: string, factory: StoreFactory): v
     lifecycleCases(factory);
     entityCases(factory);
     parkingCases(factory);
+    versionCases(factory);
     queryCases(factory);
     hubCases(factory);
   });

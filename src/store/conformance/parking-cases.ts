@@ -56,6 +56,8 @@ export function parkingCases(factory: StoreFactory): void {
       expect(await store.stepOrchestration(stepper, { ...WORKER, maxInstances: 10 })).toBeUndefined();
       expect(await peekInbox(store)).toBeUndefined();
       expect(stepper.calls.filter((c) => c.instance.instanceId === "bad")).toHaveLength(1);
+      // Its lease never expires, so it is nothing to wake up for.
+      expect(await store.nextWakeUp()).toBeUndefined();
       // A finished instance: it can be purged.
       expect(await store.purgeInstance("bad")).toBe(1);
     });

@@ -817,3 +817,72 @@ function replaceOnce(text: string, what: string, by: string): string {
   if (at < 0 || text.indexOf(what, at + 1) >= 0) throw new Error(`functions.ts: expected exactly one '${what.slice(0, 40)}'.`);
   return text.slice(0, at) + by + text.slice(at + what.length);
 }
+
+/** The FROM clause of a search for the next ready instance not in v_taken, locked, with extra conditions on `i`. */
+function readyInstanceWhere(s: string, conditions: readonly string[]): string {
+  return `FROM ${s}.messages m JOIN ${s}.instances i ON i.instance_id = m.instance_id
+        WHERE m.visible_at <= p_now AND (i.locked_until IS NULL OR i.locked_until <= p_now)
+          AND i.instance_id <> ALL (v_taken)
+          ${conditions.map((c) => `AND ${c}`).join("\n          ")}
+        ORDER BY m.visible_at, m.id
+        LIMIT 1
+        FOR NO KEY UPDATE OF i SKIP LOCKED`;
+}
+
+/**
+ * An orchestration `i` on a version p_version_keys allows: its lower-case name is not among
+ * p_version_names, or its `name<US>version` key (chr(31); '' for no version) is among
+ * p_version_keys. Entities always are.
+ */
+const VERSIONED = `(i.kind = 'entity' OR NOT (lower(i.name) = ANY (p_version_names))
+            OR (lower(i.name) || chr(31) || coalesce(i.version, '')) = ANY (p_version_keys))`;
+
+/**
+ * Worker registrations, and the search for ready instances by version: next_instances takes the
+ * versions a worker runs (p_version_names, p_version_keys: NULL for any version), and with
+ * p_version_complement finds only the orchestrations of those names on another version (for a
+ * worker that fails the instances no running worker can run).
+ */
+export function functionsWorkerVersions(s: string): string[] {
+  const search = (named: boolean, versions: "allowed" | "complement"): string => {
+    const conditions = named ? [NAMED] : [];
+    conditions.push(versions === "allowed" ? VERSIONED : `i.kind = 'orchestration' AND NOT ${VERSIONED}`);
+    return `SELECT ${SELECT_INSTANCE} ${readyInstanceWhere(s, conditions)};`;
+  };
+  return [
+    `CREATE TABLE ${s}.workers (
+      worker_id text PRIMARY KEY,
+      orchestrations text NOT NULL,
+      started_at bigint NOT NULL,
+      renewed_at bigint NOT NULL,
+      expires_at bigint NOT NULL
+    )`,
+    `DROP FUNCTION ${s}.next_instances(bigint, integer, text[], text[])`,
+    // As in version 3, and by version. One statement per shape: a condition that may be NULL
+    // spoils the plan of the search without it.
+    `CREATE FUNCTION ${s}.next_instances(p_now bigint, p_max integer, p_orchestrations text[], p_entities text[],
+      p_version_names text[], p_version_keys text[], p_version_complement boolean,
+      OUT o_msgs text, ${INSTANCE_OUT})
+    RETURNS SETOF record LANGUAGE plpgsql SET enable_seqscan = off SET enable_material = off AS $$
+${readyInstances(
+      s,
+      `IF p_version_names IS NULL THEN
+          IF p_orchestrations IS NULL THEN
+            SELECT ${SELECT_INSTANCE} ${readyInstance(s, "v_taken")};
+          ELSE
+            SELECT ${SELECT_INSTANCE} ${readyInstance(s, "v_taken", true)};
+          END IF;
+        ELSIF p_version_complement THEN
+          IF p_orchestrations IS NULL THEN
+            ${search(false, "complement")}
+          ELSE
+            ${search(true, "complement")}
+          END IF;
+        ELSIF p_orchestrations IS NULL THEN
+          ${search(false, "allowed")}
+        ELSE
+          ${search(true, "allowed")}
+        END IF;`,
+    )}`,
+  ];
+}

@@ -27,6 +27,11 @@ export interface PostgresOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** The `application_name` of the store's connections, as `pg_stat_activity` shows it (default "perdure"). */
   readonly applicationName?: string | undefined;
+  /**
+   * Opens an existing schema to read it only (`perdure check` does): nothing is migrated, no
+   * LISTEN connection is opened, and every transaction is read-only, so any write fails.
+   */
+  readonly readOnly?: boolean | undefined;
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,47}$/;
@@ -63,6 +68,7 @@ export async function postgres(url: string, options: PostgresOptions = {}): Prom
     poolSize,
     connectTimeoutMs,
     applicationName: options.applicationName ?? "perdure",
+    readOnly: options.readOnly === true,
     clock: options.clock ?? Date.now,
     onWarning: options.onWarning ?? ((message, error) => console.warn(`perdure: ${message}`, error)),
   });

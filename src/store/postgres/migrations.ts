@@ -13,8 +13,9 @@
  * @module
  */
 import type pg from "pg";
+import { InvalidArgumentError } from "../../core/errors.js";
 import { SchemaTooNewError } from "../errors.js";
-import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV6 } from "./functions.js";
+import { functionsV1, functionsV2, functionsV3, functionsV4, functionsV6, functionsWorkerVersions } from "./functions.js";
 import { quoteIdent } from "./sql.js";
 
 export interface Migration {
@@ -135,6 +136,11 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     description: "continue-as-new ahead of every other message; rewind restarts purged children; leases that pass over names; finished instances by completion",
     statements: (s: string) => functionsV6(s),
   },
+  {
+    version: 7,
+    description: "running workers and the orchestration versions they run; ready instances found by version",
+    statements: (s: string) => functionsWorkerVersions(s),
+  },
 ]);
 
 /** The newest schema version this code knows. */
@@ -166,6 +172,18 @@ async function schemaVersion(client: pg.ClientBase, schema: string): Promise<num
   const table = `${quoteIdent(schema)}.schema_migrations`;
   const result = await client.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${table}`);
   return result.rows[0]?.version ?? 0;
+}
+
+/**
+ * Checks that `schema` holds a store this code can read without migrating it; returns no
+ * migrations (none are applied).
+ * @throws SchemaTooNewError for a schema written by newer code; InvalidArgumentError when there is no store.
+ */
+export async function assertReadable(client: pg.ClientBase, schema: string, where: string): Promise<number[]> {
+  const version = await schemaVersion(client, schema);
+  if (version > LATEST_SCHEMA_VERSION) throw new SchemaTooNewError(where, version, LATEST_SCHEMA_VERSION);
+  if (version === 0) throw new InvalidArgumentError(`${where} holds no Perdure store (the schema has no migrations).`);
+  return [];
 }
 
 /**

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { Listener } from "./listener.js";
-import { channelOf, migrate } from "./migrations.js";
+import { assertReadable, channelOf, migrate } from "./migrations.js";
 import { PostgresStore } from "./postgres-store.js";
 import { quoteIdent } from "./sql.js";
 
@@ -19,6 +19,7 @@ export interface OpenSettings {
   readonly applicationName: string;
   readonly clock: () => number;
   readonly onWarning: (message: string, error: unknown) => void;
+  readonly readOnly: boolean;
 }
 
 /**
@@ -41,6 +42,8 @@ export async function openPostgresStore(url: string, settings: OpenSettings): Pr
     connectionString: url,
     application_name: settings.applicationName,
     connectionTimeoutMillis: settings.connectTimeoutMs,
+    // Read-only: every transaction of every connection is, so nothing can be written by mistake.
+    ...(settings.readOnly ? { options: "-c default_transaction_read_only=on" } : {}),
   };
   const where = `${redact(url)} (schema ${settings.schema})`;
   const pool = new pg.Pool({ ...connection, max: settings.poolSize, pipeline: true } as pg.PoolConfig);
@@ -58,7 +61,7 @@ export async function openPostgresStore(url: string, settings: OpenSettings): Pr
     };
     client.on("error", onLost);
     try {
-      migrationsApplied = await migrate(client, settings.schema, where);
+      migrationsApplied = settings.readOnly ? await assertReadable(client, settings.schema, where) : await migrate(client, settings.schema, where);
       synchronousCommit = (await client.query<{ synchronous_commit: string }>("SHOW synchronous_commit")).rows[0]!.synchronous_commit;
     } finally {
       client.off("error", onLost);
@@ -75,6 +78,8 @@ export async function openPostgresStore(url: string, settings: OpenSettings): Pr
       maxBatch: MAX_BATCH,
       maxInFlight: MAX_IN_FLIGHT,
     });
+    // A reader hears nothing: it has no LISTEN connection (whose registration would be a write).
+    if (settings.readOnly) return store;
     listener = new Listener({
       connection,
       channel: channelOf(settings.schema),

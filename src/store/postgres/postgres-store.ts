@@ -55,6 +55,9 @@ import {
   type StatusCounts,
   type Store,
   type StoreEvent,
+  type VersionFilter,
+  type WorkerRecord,
+  type WorkerRegistration,
   type TaskNames,
 } from "../store.js";
 import { GroupCommit, PgTx, READY_INSTANCES, Tail, run, type Combined, type Lane, type Steps } from "./group-commit.js";
@@ -77,12 +80,14 @@ import {
   PARKED_LEASE,
   checkFinishedQuery,
   checkStorableId,
+  checkedRegistration,
   decodeEvent,
   decodeEvents,
   decodePageKey,
   encodePageKey,
   finishedPage,
   foldedNames,
+  foldedVersions,
   foldedTaskNames,
   parkingOf,
   queryOrder,
@@ -272,14 +277,22 @@ export class PostgresStore implements Store {
 
   async stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
+    options: LeaseOptions & {
+      readonly maxInstances?: number | undefined;
+      readonly only?: InstanceNames | undefined;
+      readonly versions?: VersionFilter | undefined;
+    },
   ): Promise<CommitResult | undefined> {
     const max = options.maxInstances ?? 1;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
     const only = foldedNames(options.only);
-    const names = only === undefined ? [null, null] : [only.orchestrations, only.entities];
+    const versions = foldedVersions(options.versions);
+    const names = [
+      ...(only === undefined ? [null, null] : [only.orchestrations, only.entities]),
+      ...(versions === undefined ? [null, null, false] : [versions.names, versions.keys, versions.complement]),
+    ];
     return this.write(async (tx) => {
       const applies: Array<Promise<CommitResult>> = [];
       // Every ready instance at once: the commits then go with COMMIT, in one round trip.
@@ -546,8 +559,33 @@ export class PostgresStore implements Store {
     });
   }
 
+  async registerWorker(registration: WorkerRegistration): Promise<void> {
+    const { workerId, orchestrations, ttlMs } = checkedRegistration(registration);
+    await this.write((tx) =>
+      tx.tail(this.text(sql.upsertWorker), [workerId, JSON.stringify(orchestrations), tx.now, tx.now + ttlMs, tx.now - EXPIRED_WORKERS_KEPT_MS], () => undefined),
+    );
+  }
+
+  async unregisterWorker(workerId: string): Promise<void> {
+    await this.write((tx) => tx.tail(this.text(sql.deleteWorker), [workerId], () => undefined));
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    const rows = await this.read<{ worker_id: string; orchestrations: string; started_at: string; renewed_at: string; expires_at: string }>(
+      this.text(sql.selectLiveWorkers),
+      [this.clock()],
+    );
+    return rows.map((row) => ({
+      workerId: row.worker_id,
+      orchestrations: JSON.parse(row.orchestrations) as WorkerRecord["orchestrations"],
+      startedAt: iso(Number(row.started_at)),
+      renewedAt: iso(Number(row.renewed_at)),
+      expiresAt: iso(Number(row.expires_at)),
+    }));
+  }
+
   async nextWakeUp(): Promise<number | undefined> {
-    const rows = await this.read<{ at: string | null }>(this.text(sql.selectNextWakeUp), [this.clock()]);
+    const rows = await this.read<{ at: string | null }>(this.text(sql.selectNextWakeUp), [this.clock(), PARKED_LEASE.token]);
     const at = rows[0]?.at ?? null;
     return at === null ? undefined : Number(at);
   }
@@ -884,12 +922,16 @@ function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; params: unk
     createdTo: filter.createdTo === undefined ? undefined : parseTime(filter.createdTo, "createdTo", "down"),
     instanceIdPrefix: filter.instanceIdPrefix === "" ? undefined : filter.instanceIdPrefix,
     name: filter.name,
+    version: filter.version,
     parentInstanceId: filter.parentInstanceId,
   };
   const shape = Object.fromEntries(sql.FILTER_PARAMS.map((k) => [k, values[k] !== undefined])) as unknown as sql.FilterShape;
   const params = sql.FILTER_PARAMS.filter((k) => values[k] !== undefined).map((k) => values[k]);
   return { shape, params, kind };
 }
+
+/** How long an expired worker registration is kept before a registration sweeps it away. */
+const EXPIRED_WORKERS_KEPT_MS = 24 * 60 * 60_000;
 
 /** The results of a batch's commits, as one. */
 function mergeResults(results: readonly CommitResult[]): CommitResult {

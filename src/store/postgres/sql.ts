@@ -34,8 +34,12 @@ export const leaseInstance = (s: string) => `SELECT * FROM ${s}.lease_instance($
 /** As leaseInstance, passing over the instances of the names in `$4` (orchestrations) and `$5` (entities). */
 export const leaseInstanceExcept = (s: string) => `SELECT * FROM ${s}.lease_instance($1, $2, $3, $4::text[], $5::text[])`;
 
-/** Up to `$2` ready instances (of the names in `$3`, `$4` when not NULL), locked, each with its visible messages. */
-export const nextInstances = (s: string) => `SELECT * FROM ${s}.next_instances($1, $2, $3::text[], $4::text[])`;
+/**
+ * Up to `$2` ready instances (of the names in `$3`, `$4` when not NULL; of the versions `$5`, `$6`
+ * allow when not NULL, or with `$7` only the others), locked, each with its visible messages.
+ */
+export const nextInstances = (s: string) =>
+  `SELECT * FROM ${s}.next_instances($1, $2, $3::text[], $4::text[], $5::text[], $6::text[], $7::boolean)`;
 
 export const beginComplete = (s: string) => `SELECT * FROM ${s}.begin_complete($1, $2, $3, $4, $5, $6)`;
 
@@ -129,11 +133,14 @@ export const insertMessages = (s: string) => `SELECT ${s}.insert_messages($1::js
 // ---------------------------------------------------------------------------------------------
 // Wake-ups
 
-/** The earliest future time at which a message or task becomes visible or an instance lease expires. */
+/**
+ * The earliest future time at which a message or task becomes visible or an instance lease
+ * expires; the lease of an instance set aside (token `$2`) never expires, so it is no wake-up.
+ */
 export const selectNextWakeUp = (s: string) => `SELECT LEAST(
   (SELECT min(visible_at) FROM ${s}.messages WHERE visible_at > $1),
   (SELECT min(visible_at) FROM ${s}.tasks WHERE visible_at > $1),
-  (SELECT min(locked_until) FROM ${s}.instances WHERE locked_until > $1)) AS at`;
+  (SELECT min(locked_until) FROM ${s}.instances WHERE locked_until > $1 AND lock_token IS DISTINCT FROM $2)) AS at`;
 
 // ---------------------------------------------------------------------------------------------
 // Queries and bulk purge
@@ -146,6 +153,7 @@ export interface FilterShape {
   readonly createdTo: boolean;
   readonly instanceIdPrefix: boolean;
   readonly name: boolean;
+  readonly version: boolean;
   readonly parentInstanceId: boolean;
 }
 
@@ -153,7 +161,7 @@ export interface FilterShape {
  * Filter parameters in the order their conditions are written; only those present in the shape
  * are sent, but the kind always is: orchestrations and entities are never mixed.
  */
-export const FILTER_PARAMS = ["kind", "statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "parentInstanceId"] as const;
+export const FILTER_PARAMS = ["kind", "statuses", "createdFrom", "createdTo", "instanceIdPrefix", "name", "version", "parentInstanceId"] as const;
 
 /**
  * The `WHERE` conditions of an instance filter, numbering the parameters of the present
@@ -171,6 +179,7 @@ export function instanceFilterConditions(shape: FilterShape): { conditions: stri
     conditions.push(`instance_id >= $${n}::text AND starts_with(instance_id, $${n}::text)`);
   }
   if (shape.name) conditions.push(`name = $${++n}::text`);
+  if (shape.version) conditions.push(`coalesce(version, '') = $${++n}::text`);
   if (shape.parentInstanceId) conditions.push(`parent_instance_id = $${++n}::text`);
   return { conditions, next: n + 1 };
 }
@@ -253,3 +262,20 @@ h AS (DELETE FROM ${s}.history),
 t AS (DELETE FROM ${s}.tasks),
 i AS (DELETE FROM ${s}.instances RETURNING 1)
 SELECT count(*)::integer AS deleted FROM i`;
+
+// ---------------------------------------------------------------------------------------------
+// Worker registrations
+
+/** Registers or renews a worker ($1 id, $2 orchestrations JSON, $3 now, $4 expiry), and sweeps registrations expired before $5. */
+export const upsertWorker = (s: string) => `WITH up AS (
+  INSERT INTO ${s}.workers (worker_id, orchestrations, started_at, renewed_at, expires_at)
+  VALUES ($1, $2, $3, $3, $4)
+  ON CONFLICT (worker_id) DO UPDATE SET orchestrations = excluded.orchestrations, renewed_at = excluded.renewed_at,
+    expires_at = excluded.expires_at
+  RETURNING 1)
+DELETE FROM ${s}.workers WHERE expires_at < $5 AND worker_id <> $1`;
+
+export const deleteWorker = (s: string) => `DELETE FROM ${s}.workers WHERE worker_id = $1`;
+
+export const selectLiveWorkers = (s: string) => `SELECT worker_id, orchestrations, started_at, renewed_at, expires_at
+FROM ${s}.workers WHERE expires_at > $1 ORDER BY worker_id`;

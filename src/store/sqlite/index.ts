@@ -9,7 +9,7 @@
  */
 import Database from "better-sqlite3";
 import { InvalidArgumentError } from "../../core/errors.js";
-import { assertSchemaKnown, migrate } from "./migrations.js";
+import { assertSchemaKnown, migrate, schemaVersion } from "./migrations.js";
 import { SqliteStore } from "./sqlite-store.js";
 
 export { SqliteStore } from "./sqlite-store.js";
@@ -26,6 +26,11 @@ export interface SqliteOptions {
   readonly clock?: (() => number) | undefined;
   /** How long to wait for another connection's write lock before failing with SQLITE_BUSY (default 5000). */
   readonly busyTimeoutMs?: number | undefined;
+  /**
+   * Opens an existing store to read it only (`perdure check` does): the file is opened read-only,
+   * neither migrated nor switched to WAL, and every write fails. The file must exist.
+   */
+  readonly readOnly?: boolean | undefined;
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
@@ -46,6 +51,7 @@ export function sqlite(path: string, options: SqliteOptions = {}): SqliteStore {
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
     throw new InvalidArgumentError(`sqlite option busyTimeoutMs must be an integer of at least 0; received ${String(busyTimeoutMs)}.`);
   }
+  if (options.readOnly === true) return openReadOnly(path, busyTimeoutMs, options.clock ?? Date.now);
   const db = new Database(path);
   try {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
@@ -61,6 +67,26 @@ export function sqlite(path: string, options: SqliteOptions = {}): SqliteStore {
       clock: options.clock ?? Date.now,
       migrationsApplied,
     });
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A store on an existing file, read-only: nothing is migrated or written, not even the journal mode. */
+function openReadOnly(path: string, busyTimeoutMs: number, clock: () => number): SqliteStore {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (error) {
+    throw new InvalidArgumentError(`Cannot open ${path} to read it: ${(error as Error).message}.`);
+  }
+  try {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    assertSchemaKnown(db, path);
+    if (schemaVersion(db) === 0) throw new InvalidArgumentError(`${path} holds no Perdure store (it has no schema).`);
+    const journalMode = String(db.pragma("journal_mode", { simple: true }));
+    return new SqliteStore(db, { where: path, durability: `${journalMode.toUpperCase()}+read-only`, clock, migrationsApplied: [] });
   } catch (error) {
     db.close();
     throw error;

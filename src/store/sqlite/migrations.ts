@@ -117,6 +117,19 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
     description: "finished instances listed in the order they finished",
     statements: [`CREATE INDEX instances_by_completed ON instances (completed_at, instance_id) WHERE completed_at IS NOT NULL`],
   },
+  {
+    version: 5,
+    description: "running workers and the orchestration versions they run",
+    statements: [
+      `CREATE TABLE workers (
+        worker_id TEXT PRIMARY KEY,
+        orchestrations TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        renewed_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      ) STRICT`,
+    ],
+  },
 ]);
 
 /** The newest schema version this code knows. */

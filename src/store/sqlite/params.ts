@@ -5,9 +5,9 @@
  * @module
  */
 import { newEvent, type HistoryEvent } from "../../core/history.js";
-import { iso, parseTime, type CheckedFinishedQuery } from "../adapter-kit.js";
+import { foldedNames, foldedVersions, iso, parseTime, type CheckedFinishedQuery } from "../adapter-kit.js";
 import { LeaseLostError } from "../errors.js";
-import type { ActivityOutcome, ActivityWorkItem, InstanceFilter, InstanceNames, OrchestrationWorkItem } from "../store.js";
+import type { ActivityOutcome, ActivityWorkItem, InstanceFilter, InstanceNames, OrchestrationWorkItem, VersionFilter } from "../store.js";
 import type { InstanceRow } from "./rows.js";
 import * as sql from "./sql.js";
 import type { Params, Tx } from "./statements.js";
@@ -60,6 +60,7 @@ export function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; para
     createdTo: filter.createdTo !== undefined,
     instanceIdPrefix: filter.instanceIdPrefix !== undefined && filter.instanceIdPrefix !== "",
     name: filter.name !== undefined,
+    version: filter.version !== undefined,
     parentInstanceId: filter.parentInstanceId !== undefined,
   };
   const params: Params = {
@@ -69,7 +70,53 @@ export function filterOf(filter: InstanceFilter): { shape: sql.FilterShape; para
     createdTo: filter.createdTo === undefined ? null : iso(parseTime(filter.createdTo, "createdTo", "down")),
     prefix: filter.instanceIdPrefix,
     name: filter.name,
+    version: filter.version,
     parentInstanceId: filter.parentInstanceId,
   };
   return { shape, params };
+}
+
+/** The search for the next ready instance: its statement and parameters. */
+export interface ReadySearch {
+  readonly text: string;
+  readonly params: Params;
+}
+
+/** Every ready instance. */
+export const ANY_READY: ReadySearch = { text: sql.nextReadyInstanceSql({ names: "any", versions: "any" }), params: {} };
+
+/** Searches already made for a version filter object: a worker passes the same one at every call. */
+const searches = new WeakMap<object, ReadySearch>();
+
+/**
+ * The search of a lease or step: among the names `only` gives, or all but those `except` gives,
+ * and among the versions `versions` allows; all checked.
+ */
+export function readySearch(names: { only?: InstanceNames | undefined; except?: InstanceNames | undefined }, versions?: VersionFilter): ReadySearch {
+  if (names.only === undefined && names.except === undefined && versions !== undefined) {
+    const known = searches.get(versions);
+    if (known !== undefined) return known;
+    const search = makeSearch(names, versions);
+    searches.set(versions, search);
+    return search;
+  }
+  return makeSearch(names, versions);
+}
+
+function makeSearch(names: { only?: InstanceNames | undefined; except?: InstanceNames | undefined }, versions: VersionFilter | undefined): ReadySearch {
+  const only = namesParams(foldedNames(names.only));
+  const except = namesParams(foldedNames(names.except, "except"));
+  const folded = foldedVersions(versions);
+  if (only === undefined && except === undefined && folded === undefined) return ANY_READY;
+  const shape: sql.ReadyShape = {
+    names: only !== undefined ? "only" : except !== undefined ? "except" : "any",
+    versions: folded === undefined ? "any" : folded.complement ? "complement" : "allowed",
+  };
+  return {
+    text: sql.nextReadyInstanceSql(shape),
+    params: {
+      ...(only ?? except ?? {}),
+      ...(folded && { versionNames: JSON.stringify(folded.names), versionKeys: JSON.stringify(folded.keys) }),
+    },
+  };
 }

@@ -36,15 +36,13 @@ ON CONFLICT (instance_id) DO NOTHING`;
 /** Deleting the row deletes its messages, history and tasks (ON DELETE CASCADE). */
 export const DELETE_INSTANCE = `DELETE FROM instances WHERE instance_id = :instanceId`;
 
-/**
- * The instance whose oldest visible message is the oldest of all, among instances without a live
- * lease. Walks `messages_by_visible` from the oldest entry and stops at the first free instance.
- */
-export const SELECT_NEXT_READY_INSTANCE = `SELECT m.instance_id AS instanceId, i.rowid AS rowid
-FROM messages m JOIN instances i ON i.instance_id = m.instance_id
-WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
-ORDER BY m.visible_at, m.id
-LIMIT 1`;
+/** Which conditions the search for the next ready instance has; the statement text depends only on this. */
+export interface ReadyShape {
+  /** Among instances of the names in :orchestrations and :entities (see NAMED), or of every other name. */
+  readonly names: "any" | "only" | "except";
+  /** Orchestrations by version (see VERSIONED): passing over other versions, or only those. */
+  readonly versions: "any" | "allowed" | "complement";
+}
 
 /**
  * An instance `i` of the names in :orchestrations and :entities (JSON arrays of lower-case names):
@@ -56,21 +54,30 @@ const NAMED = `CASE WHEN i.kind = 'entity'
       IN (SELECT value FROM json_each(:entities))
     ELSE perdure_fold(i.name) IN (SELECT value FROM json_each(:orchestrations)) END`;
 
-/** As SELECT_NEXT_READY_INSTANCE, among the instances of the names in :orchestrations and :entities. */
-export const SELECT_NEXT_READY_INSTANCE_OF = `SELECT m.instance_id AS instanceId, i.rowid AS rowid
-FROM messages m JOIN instances i ON i.instance_id = m.instance_id
-WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
-  AND ${NAMED}
-ORDER BY m.visible_at, m.id
-LIMIT 1`;
+/**
+ * An orchestration on a version :versionKeys allows: its name is not among :versionNames, or its
+ * `name<US>version` key (char(31); "" for no version) is among :versionKeys. Entities always are.
+ */
+const VERSIONED = `(i.kind = 'entity' OR perdure_fold(i.name) NOT IN (SELECT value FROM json_each(:versionNames))
+    OR perdure_fold(i.name) || char(31) || COALESCE(i.version, '') IN (SELECT value FROM json_each(:versionKeys)))`;
 
-/** As SELECT_NEXT_READY_INSTANCE, passing over the instances of the names in :orchestrations and :entities. */
-export const SELECT_NEXT_READY_INSTANCE_EXCEPT = `SELECT m.instance_id AS instanceId, i.rowid AS rowid
+/**
+ * The instance whose oldest visible message is the oldest of all, among instances without a live
+ * lease (and of the names and versions the shape asks for). Walks `messages_by_visible` from the
+ * oldest entry and stops at the first free instance that qualifies.
+ */
+export function nextReadyInstanceSql(shape: ReadyShape): string {
+  const conditions = ["m.visible_at <= :now", "(i.locked_until IS NULL OR i.locked_until <= :now)"];
+  if (shape.names === "only") conditions.push(NAMED);
+  if (shape.names === "except") conditions.push(`NOT (${NAMED})`);
+  if (shape.versions === "allowed") conditions.push(VERSIONED);
+  if (shape.versions === "complement") conditions.push(`i.kind = 'orchestration' AND NOT ${VERSIONED}`);
+  return `SELECT m.instance_id AS instanceId, i.rowid AS rowid
 FROM messages m JOIN instances i ON i.instance_id = m.instance_id
-WHERE m.visible_at <= :now AND (i.locked_until IS NULL OR i.locked_until <= :now)
-  AND NOT (${NAMED})
+WHERE ${conditions.join("\n  AND ")}
 ORDER BY m.visible_at, m.id
 LIMIT 1`;
+}
 
 /** An instance row by its rowid: for a row whose id does not read back as it was written. */
 export const SELECT_INSTANCE_ROW = `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE rowid = :rowid`;
@@ -245,11 +252,14 @@ WHERE id = :id AND lock_token = :lockToken`;
 // ---------------------------------------------------------------------------------------------
 // Wake-ups
 
-/** The earliest future time at which a message or task becomes visible or an instance lease expires. */
+/**
+ * The earliest future time at which a message or task becomes visible or an instance lease
+ * expires; the lease of an instance set aside (:parkedToken) never expires, so it is no wake-up.
+ */
 export const SELECT_NEXT_WAKE_UP = `SELECT MIN(t) AS at FROM (
   SELECT MIN(visible_at) AS t FROM messages WHERE visible_at > :now
   UNION ALL SELECT MIN(visible_at) FROM tasks WHERE visible_at > :now
-  UNION ALL SELECT MIN(locked_until) FROM instances WHERE locked_until > :now
+  UNION ALL SELECT MIN(locked_until) FROM instances WHERE locked_until > :now AND lock_token IS NOT :parkedToken
 )`;
 
 // ---------------------------------------------------------------------------------------------
@@ -265,6 +275,7 @@ export interface FilterShape {
   readonly createdTo: boolean;
   readonly instanceIdPrefix: boolean;
   readonly name: boolean;
+  readonly version: boolean;
   readonly parentInstanceId: boolean;
 }
 
@@ -282,6 +293,7 @@ export function instanceFilterConditions(shape: FilterShape): string[] {
     conditions.push("instance_id >= :prefix AND substr(instance_id, 1, length(:prefix)) = :prefix");
   }
   if (shape.name) conditions.push("name = :name");
+  if (shape.version) conditions.push("COALESCE(version, '') = :version");
   if (shape.parentInstanceId) conditions.push("parent_instance_id = :parentInstanceId");
   return conditions;
 }
@@ -344,3 +356,19 @@ LIMIT :limit`;
 
 /** Everything the store holds, table by table (faster than a cascade row by row); children before instances. */
 export const DELETE_EVERYTHING = [`DELETE FROM messages`, `DELETE FROM history`, `DELETE FROM tasks`, `DELETE FROM instances`] as const;
+
+// ---------------------------------------------------------------------------------------------
+// Worker registrations
+
+export const UPSERT_WORKER = `INSERT INTO workers (worker_id, orchestrations, started_at, renewed_at, expires_at)
+VALUES (:workerId, :orchestrations, :now, :now, :expiresAt)
+ON CONFLICT (worker_id) DO UPDATE SET orchestrations = excluded.orchestrations, renewed_at = excluded.renewed_at,
+  expires_at = excluded.expires_at`;
+
+export const DELETE_WORKER = `DELETE FROM workers WHERE worker_id = :workerId`;
+
+/** Registrations that expired long ago are of no use to anyone. */
+export const DELETE_EXPIRED_WORKERS = `DELETE FROM workers WHERE expires_at < :before`;
+
+export const SELECT_LIVE_WORKERS = `SELECT worker_id, orchestrations, started_at, renewed_at, expires_at FROM workers
+WHERE expires_at > :now ORDER BY worker_id`;

@@ -59,6 +59,9 @@ import {
   type StatusCounts,
   type Store,
   type StoreEvent,
+  type VersionFilter,
+  type WorkerRecord,
+  type WorkerRegistration,
   type TaskNames,
 } from "../store.js";
 import {
@@ -78,9 +81,11 @@ import {
   checkStorableId,
   decodeEvent,
   decodePageKey,
+  checkedRegistration,
   encodePageKey,
   finishedPage,
   foldedNames,
+  foldedVersions,
   foldedTaskNames,
   parkingOf,
   queryOrder,
@@ -91,7 +96,7 @@ import { registerConnection } from "./internal.js";
 import * as sql from "./sql.js";
 import { Statements, Tx } from "./statements.js";
 import { Writes } from "./writes.js";
-import { filterOf, finishedStatement, isLeaseLive, lostInstance, lostTask, namesParams, outcomeEvent, type NamesParams } from "./params.js";
+import { filterOf, finishedStatement, isLeaseLive, lostInstance, lostTask, outcomeEvent, readySearch, type ReadySearch } from "./params.js";
 
 export interface SqliteStoreSettings {
   /** Where the database is, for messages (a path or ":memory:"). */
@@ -174,10 +179,10 @@ export class SqliteStore implements Store {
 
   async leaseOrchestration(options: LeaseOptions & { readonly except?: InstanceNames | undefined }): Promise<OrchestrationWorkItem | undefined> {
     validateDuration(options.leaseMs, "leaseMs", 1);
-    const except = namesParams(foldedNames(options.except));
+    const search = readySearch({ except: options.except });
     return this.write((tx) => {
       for (;;) {
-        const row = this.nextReadyInstance(tx, except && { except }, []);
+        const row = this.nextReadyInstance(tx, search, []);
         if (row === undefined) return undefined;
         const lockToken = randomUUID();
         const lockedUntil = tx.later(options.leaseMs);
@@ -233,18 +238,22 @@ export class SqliteStore implements Store {
 
   async stepOrchestration(
     stepper: OrchestrationStepper,
-    options: LeaseOptions & { readonly maxInstances?: number | undefined; readonly only?: InstanceNames | undefined },
+    options: LeaseOptions & {
+      readonly maxInstances?: number | undefined;
+      readonly only?: InstanceNames | undefined;
+      readonly versions?: VersionFilter | undefined;
+    },
   ): Promise<CommitResult | undefined> {
     const max = options.maxInstances ?? 1;
     if (!Number.isInteger(max) || max < 1) {
       throw new InvalidArgumentError(`maxInstances must be an integer of at least 1; received ${String(options.maxInstances)}.`);
     }
-    const only = namesParams(foldedNames(options.only));
+    const search = readySearch({ only: options.only }, options.versions);
     return this.write((tx) => {
       let leasedTasks: ActivityWorkItem[] | undefined;
       const parked: UnprocessableInstanceError[] = [];
       for (let i = 0; i < max; i++) {
-        const row = this.nextReadyInstance(tx, only && { only }, parked);
+        const row = this.nextReadyInstance(tx, search, parked);
         if (row === undefined) break;
         const result = this.step(tx, row, stepper, undefined);
         if (result === undefined) break;
@@ -456,9 +465,39 @@ export class SqliteStore implements Store {
     });
   }
 
+  async registerWorker(registration: WorkerRegistration): Promise<void> {
+    const { workerId, orchestrations, ttlMs } = checkedRegistration(registration);
+    return this.write((tx) => {
+      this.sql.run(sql.UPSERT_WORKER, { workerId, orchestrations: JSON.stringify(orchestrations), now: tx.nowIso, expiresAt: tx.later(ttlMs) });
+      this.sql.run(sql.DELETE_EXPIRED_WORKERS, { before: tx.later(-EXPIRED_WORKERS_KEPT_MS) });
+    });
+  }
+
+  async unregisterWorker(workerId: string): Promise<void> {
+    return this.write(() => {
+      this.sql.run(sql.DELETE_WORKER, { workerId });
+    });
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.read((tx) =>
+      this.sql
+        .all<{ worker_id: string; orchestrations: string; started_at: string; renewed_at: string; expires_at: string }>(sql.SELECT_LIVE_WORKERS, {
+          now: tx.nowIso,
+        })
+        .map((row) => ({
+          workerId: row.worker_id,
+          orchestrations: JSON.parse(row.orchestrations) as WorkerRecord["orchestrations"],
+          startedAt: row.started_at,
+          renewedAt: row.renewed_at,
+          expiresAt: row.expires_at,
+        })),
+    );
+  }
+
   async nextWakeUp(): Promise<number | undefined> {
     return this.read((tx) => {
-      const at = this.sql.one<{ at: string | null }>(sql.SELECT_NEXT_WAKE_UP, { now: tx.nowIso })?.at;
+      const at = this.sql.one<{ at: string | null }>(sql.SELECT_NEXT_WAKE_UP, { now: tx.nowIso, parkedToken: PARKED_LEASE.token })?.at;
       return at === null || at === undefined ? undefined : Date.parse(at);
     });
   }
@@ -525,15 +564,9 @@ export class SqliteStore implements Store {
    * `except` gives. One whose id does not read back as it was written (stored around the
    * checks: it cannot be addressed by any id) is set aside into `parked`, and the search goes on.
    */
-  private nextReadyInstance(
-    tx: Tx,
-    names: { only: NamesParams } | { except: NamesParams } | undefined,
-    parked: UnprocessableInstanceError[],
-  ): InstanceRow | undefined {
-    const text = names === undefined ? sql.SELECT_NEXT_READY_INSTANCE : "only" in names ? sql.SELECT_NEXT_READY_INSTANCE_OF : sql.SELECT_NEXT_READY_INSTANCE_EXCEPT;
-    const params = { now: tx.nowIso, ...(names === undefined ? {} : "only" in names ? names.only : names.except) };
+  private nextReadyInstance(tx: Tx, search: ReadySearch, parked: UnprocessableInstanceError[]): InstanceRow | undefined {
     for (;;) {
-      const next = this.sql.one<{ instanceId: string; rowid: number }>(text, params);
+      const next = this.sql.one<{ instanceId: string; rowid: number }>(search.text, { now: tx.nowIso, ...search.params });
       if (next === undefined) return undefined;
       const row = this.sql.one<InstanceRow>(sql.SELECT_INSTANCE, { instanceId: next.instanceId });
       if (row !== undefined) return row;
@@ -650,3 +683,6 @@ export class SqliteStore implements Store {
     }
   }
 }
+
+/** How long an expired worker registration is kept before a registration sweeps it away. */
+const EXPIRED_WORKERS_KEPT_MS = 24 * 60 * 60_000;
